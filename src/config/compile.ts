@@ -1,0 +1,138 @@
+/**
+ * Compile: a validated, frozen config → one RuntimeState. Pools come from the registry (reused
+ * when unchanged), every route's chain is composed here, and nothing on the request path builds
+ * anything. A failure releases what was acquired and leaves the running state alone.
+ */
+import type { Logger } from 'pino';
+import { compose } from '../pipeline/compose.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { RouteTable, type RouteMatch } from '../router/route-table.js';
+import { CompiledUpstream, type Target } from '../upstream/compiled-upstream.js';
+import { PoolRegistry } from '../upstream/pool-registry.js';
+import { createProxyHandler } from '../upstream/proxy.js';
+import { countSegments } from '../upstream/forward-path.js';
+import { RoundRobin } from '../upstream/balancers/round-robin.js';
+import { WeightedRoundRobin } from '../upstream/balancers/weighted.js';
+import { CidrSet } from '../util/cidr.js';
+import type { Clock } from '../util/clock.js';
+import { parseListen } from '../util/listen.js';
+import { RuntimeState, type CompiledRoute, type ResolvedLimits } from './runtime-state.js';
+import type { GatewayConfig, RouteConfig, UpstreamConfig } from './schema.js';
+import { parseDuration, parseSize } from './units.js';
+
+export interface CompileDeps {
+  pools: PoolRegistry;
+  plugins: PluginRegistry;
+  logger: Logger;
+  clock: Clock;
+}
+
+export const DEFAULTS = {
+  listen: '127.0.0.1:8080',
+  adminListen: '127.0.0.1:9901',
+  maxBodySize: '10mb',
+  maxHeaderSize: '16kb',
+  maxHeaders: 100,
+  requestTimeout: '30s',
+  headersTimeout: '10s',
+  keepAliveTimeout: '5s',
+  drainTimeout: '10s',
+  connectTimeout: '2s',
+  responseTimeout: '30s',
+  poolConnections: 128,
+  poolKeepAlive: '4s',
+} as const;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export function resolveLimits(config: GatewayConfig): ResolvedLimits {
+  const l = config.limits ?? {};
+  return {
+    maxBodySize: parseSize(l.maxBodySize ?? DEFAULTS.maxBodySize),
+    maxHeaderSize: parseSize(l.maxHeaderSize ?? DEFAULTS.maxHeaderSize),
+    maxHeaders: l.maxHeaders ?? DEFAULTS.maxHeaders,
+    requestTimeoutMs: parseDuration(l.requestTimeout ?? DEFAULTS.requestTimeout),
+    headersTimeoutMs: parseDuration(l.headersTimeout ?? DEFAULTS.headersTimeout),
+    keepAliveTimeoutMs: parseDuration(l.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
+    drainTimeoutMs: parseDuration(l.drainTimeout ?? DEFAULTS.drainTimeout),
+  };
+}
+
+function compileUpstream(name: string, config: UpstreamConfig, pools: PoolRegistry, acquired: string[]): CompiledUpstream {
+  const connectTimeoutMs = parseDuration(config.timeouts?.connect ?? DEFAULTS.connectTimeout);
+  const responseTimeoutMs = parseDuration(config.timeouts?.response ?? DEFAULTS.responseTimeout);
+  const targets: Target[] = config.targets.map((t) => {
+    const spec = typeof t === 'string' ? { url: t, weight: 1 } : { url: t.url, weight: t.weight ?? 1 };
+    const url = new URL(spec.url);
+    const { key, pool } = pools.acquire({
+      origin: url.origin,
+      connections: config.pool?.connections ?? DEFAULTS.poolConnections,
+      keepAliveMs: parseDuration(config.pool?.keepAlive ?? DEFAULTS.poolKeepAlive),
+      connectTimeoutMs,
+    });
+    acquired.push(key);
+    const basePath = url.pathname.replace(/\/+$/, '');
+    return Object.freeze({ id: `${name}/${url.host}`, url: url.origin + basePath, basePath, hostHeader: url.host, weight: spec.weight, pool, poolKey: key });
+  });
+  const balancerName = config.balancer ?? 'round-robin';
+  const balancer = balancerName === 'weighted' ? new WeightedRoundRobin<Target>() : new RoundRobin<Target>();
+  return new CompiledUpstream({ name, targets, balancer, balancerName, responseTimeoutMs, connectTimeoutMs });
+}
+
+function routeMatch(route: RouteConfig): RouteMatch {
+  const m = route.match;
+  let methods: string[] | null = m.methods ? [...m.methods] : null;
+  if (methods && methods.includes('GET') && !methods.includes('HEAD')) methods = [...methods, 'HEAD'];
+  const hosts = m.host === undefined ? null : (Array.isArray(m.host) ? m.host : [m.host]).map((h) => h.toLowerCase());
+  const headers = Object.entries(m.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
+  return Object.freeze({ path: m.path, exact: m.exact ?? false, methods, hosts, headers });
+}
+
+export function compileConfig(config: GatewayConfig, generation: number, deps: CompileDeps): RuntimeState {
+  const frozen = deepFreeze(structuredClone(config));
+  const acquired: string[] = [];
+  try {
+    const upstreams = new Map<string, CompiledUpstream>();
+    for (const [name, upstream] of Object.entries(frozen.upstreams)) upstreams.set(name, compileUpstream(name, upstream, deps.pools, acquired));
+
+    const plugins = deps.plugins.ordered();
+    const routes: CompiledRoute[] = frozen.routes.map((route) => {
+      const upstream = upstreams.get(route.upstream)!;
+      const terminal = createProxyHandler({
+        upstream,
+        preserveHost: route.preserveHost ?? false,
+        path: {
+          prefixSegments: countSegments(route.match.path),
+          replacement: route.rewrite !== undefined ? route.rewrite.replace(/\/+$/, '') : route.stripPrefix ? '' : null,
+        },
+      });
+      const active = plugins.filter((p) => route[p.configKey] !== undefined);
+      const logger = deps.logger.child({ route: route.name });
+      const middlewares = active.map((p) => p.create(route[p.configKey] as never, route, { logger, clock: deps.clock }));
+      return Object.freeze({ name: route.name, match: routeMatch(route), config: route, upstream, handler: compose(middlewares, terminal), plugins: active.map((p) => p.name) });
+    });
+
+    const admin = frozen.admin ?? {};
+    return new RuntimeState(
+      generation,
+      frozen,
+      new RouteTable(routes),
+      upstreams,
+      new CidrSet(frozen.trustedProxies ?? []),
+      Object.freeze(resolveLimits(frozen)),
+      parseListen(frozen.listen ?? DEFAULTS.listen)!,
+      { listen: parseListen(admin.listen ?? DEFAULTS.adminListen)!, token: admin.token ?? '' },
+      { level: frozen.log?.level ?? 'info', access: frozen.log?.access ?? true },
+      acquired,
+    );
+  } catch (err) {
+    deps.pools.release(acquired);
+    throw err;
+  }
+}

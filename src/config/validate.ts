@@ -1,0 +1,208 @@
+/**
+ * Validate: the whole document against the core and plugin schemas, then the checks a schema
+ * cannot express (cross references, URL and CIDR syntax, listener safety, shadowed routes).
+ * Every problem is collected; nothing is built while any error remains.
+ */
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { Problem } from '../plugins/define-plugin.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { buildConfigSchema, type GatewayConfig, type RouteConfig } from './schema.js';
+import { parseCidr } from '../util/cidr.js';
+import { PARAM_SEGMENT } from '../router/route-table.js';
+import { normalizePath, PathError } from '../router/normalize-path.js';
+import { parseListen } from '../util/listen.js';
+
+export interface ValidationResult {
+  config: GatewayConfig | undefined;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+const validators = new WeakMap<PluginRegistry, ReturnType<Ajv['compile']>>();
+
+function schemaValidator(registry: PluginRegistry) {
+  let validate = validators.get(registry);
+  if (!validate) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    ajv.addVocabulary(['x-message']);
+    validate = ajv.compile(buildConfigSchema(registry.routeSchemas()));
+    validators.set(registry, validate);
+  }
+  return validate;
+}
+
+export function validateConfig(data: unknown, registry: PluginRegistry): ValidationResult {
+  const validate = schemaValidator(registry);
+  if (!validate(data)) {
+    return { config: undefined, errors: formatAjvErrors(validate.errors ?? []), warnings: [] };
+  }
+  const config = data as GatewayConfig;
+  const problems = semanticProblems(config, registry);
+  return {
+    config: problems.some((p) => p.severity !== 'warning') ? undefined : config,
+    errors: problems.filter((p) => p.severity !== 'warning'),
+    warnings: problems.filter((p) => p.severity === 'warning'),
+  };
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** One readable problem per failing place; union branches collapse into the union's own message. */
+function formatAjvErrors(errors: ErrorObject[]): Problem[] {
+  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of errors) {
+    const insideUnion = [...unionPaths].some((u) => e.instancePath.startsWith(u) && (e.keyword !== 'anyOf' || e.instancePath !== u));
+    if (insideUnion && !(e.keyword === 'anyOf' && unionPaths.has(e.instancePath))) continue;
+    let path = pointerToPath(e.instancePath);
+    let message: string;
+    const custom = (e.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
+    if (e.keyword === 'additionalProperties') {
+      path = [...path, String((e.params as { additionalProperty: string }).additionalProperty)];
+      message = 'unknown key';
+    } else if (e.keyword === 'required') {
+      path = [...path, String((e.params as { missingProperty: string }).missingProperty)];
+      message = 'is required';
+    } else if (typeof custom === 'string') {
+      message = custom;
+    } else {
+      message = e.message ?? 'is invalid';
+    }
+    const key = `${path.join('.')}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ path, message });
+  }
+  return problems;
+}
+
+const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function semanticProblems(config: GatewayConfig, registry: PluginRegistry): Problem[] {
+  const problems: Problem[] = [];
+  const error = (path: (string | number)[], message: string) => problems.push({ path, message });
+
+  for (const [key, value] of [['listen', config.listen], ['admin', config.admin?.listen]] as const) {
+    if (value === undefined) continue;
+    const parsed = parseListen(value);
+    const path = key === 'listen' ? ['listen'] : ['admin', 'listen'];
+    if (!parsed) error(path, 'must be host:port, e.g. 127.0.0.1:8080');
+    else if (key === 'admin' && !config.admin?.token && !parsed.loopback) {
+      error(path, 'admin must listen on a loopback address unless admin.token is set');
+    }
+  }
+  (config.trustedProxies ?? []).forEach((cidr, i) => {
+    if (!parseCidr(cidr)) error(['trustedProxies', i], `"${cidr}" is not an IPv4 or IPv6 address or CIDR`);
+  });
+
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    upstream.targets.forEach((target, i) => {
+      const url = typeof target === 'string' ? target : target.url;
+      const path = typeof target === 'string' ? ['upstreams', name, 'targets', i] : ['upstreams', name, 'targets', i, 'url'];
+      const problem = targetUrlProblem(url);
+      if (problem) error(path, problem);
+    });
+  }
+
+  const names = new Map<string, number>();
+  config.routes.forEach((route, i) => {
+    const at = (...rest: (string | number)[]) => ['routes', i, ...rest];
+    const first = names.get(route.name);
+    if (first !== undefined) error(at('name'), `duplicate route name "${route.name}" (also routes[${first}])`);
+    else names.set(route.name, i);
+    if (!Object.hasOwn(config.upstreams, route.upstream)) error(at('upstream'), `unknown upstream "${route.upstream}"`);
+    const pathProblem = routePathProblem(route.match.path);
+    if (pathProblem) error(at('match', 'path'), pathProblem);
+    for (const [j, host] of hostsOf(route).entries()) {
+      if (!HOST_PATTERN.test(host)) error(Array.isArray(route.match.host) ? at('match', 'host', j) : at('match', 'host'), `"${host}" is not a host name or *.domain pattern`);
+    }
+    for (const header of Object.keys(route.match.headers ?? {})) {
+      if (!HEADER_NAME.test(header)) error(at('match', 'headers', header), 'is not a valid header name');
+    }
+    if (route.rewrite !== undefined && route.stripPrefix) error(at('rewrite'), 'use either rewrite or stripPrefix, not both');
+    if (route.rewrite !== undefined && routePathProblem(route.rewrite, false)) error(at('rewrite'), 'must be a normalised path without params');
+    for (const plugin of registry.ordered()) {
+      const value = route[plugin.configKey];
+      if (value === undefined || !plugin.validate) continue;
+      for (const p of plugin.validate(value as never, route, config)) problems.push({ ...p, path: at(plugin.configKey, ...p.path) });
+    }
+  });
+  problems.push(...shadowedRoutes(config.routes));
+  return problems;
+}
+
+function hostsOf(route: RouteConfig): string[] {
+  const host = route.match.host;
+  return host === undefined ? [] : (Array.isArray(host) ? host : [host]).map((h) => h.toLowerCase());
+}
+
+function targetUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `"${raw}" is not a URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
+  if (url.username || url.password) return 'must not carry credentials';
+  if (url.search || url.hash) return 'must not have a query or fragment';
+  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && url.hostname === '') return 'must name a host';
+  return undefined;
+}
+
+function routePathProblem(path: string, allowParams = true): string | undefined {
+  let normal: string;
+  try {
+    normal = normalizePath(path);
+  } catch (err) {
+    return `is not a valid path: ${(err as PathError).message}`;
+  }
+  if (normal !== path) return `must be written normalised, as "${normal}"`;
+  for (const segment of path.split('/')) {
+    if (segment.includes('*')) return 'wildcards are not supported: a path is already a prefix';
+    if (segment.startsWith(':') ? !allowParams || !PARAM_SEGMENT.test(segment) : segment.includes(':')) {
+      return allowParams ? `segment "${segment}": a param is a whole segment ":name"` : 'must not contain params';
+    }
+  }
+  return undefined;
+}
+
+/** A route is dead when another has the same host, path, kind and headers and takes all its methods. */
+function shadowedRoutes(routes: RouteConfig[]): Problem[] {
+  const warnings: Problem[] = [];
+  const keyOf = (r: RouteConfig) =>
+    JSON.stringify([hostsOf(r).sort(), r.match.path.replace(/:[^/]+/g, ':'), r.match.exact ?? false, Object.entries(r.match.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]).sort()]);
+  const byKey = new Map<string, number[]>();
+  routes.forEach((r, i) => {
+    const key = keyOf(r);
+    byKey.set(key, [...(byKey.get(key) ?? []), i]);
+  });
+  for (const indexes of byKey.values()) {
+    for (const i of indexes) {
+      for (const j of indexes) {
+        if (i === j) continue;
+        const a = routes[i]!;
+        const b = routes[j]!;
+        // Same match: method-restricted routes come before any-method ones, then by name.
+        const am = a.match.methods;
+        const bm = b.match.methods;
+        const covers = am === undefined ? bm === undefined : bm !== undefined && bm.every((m) => am.includes(m));
+        if (covers && a.name < b.name) {
+          warnings.push({ path: ['routes', j], message: `route "${b.name}" is shadowed by route "${a.name}" (routes[${i}]) and never matches`, severity: 'warning' });
+          break;
+        }
+      }
+    }
+  }
+  return warnings;
+}

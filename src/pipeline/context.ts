@@ -1,0 +1,52 @@
+/**
+ * Per-request state, one object with a fixed shape. A request reads the runtime state once at
+ * its start (`ctx.state`) and finishes on it, whatever reloads happen meanwhile.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RuntimeState, CompiledRoute } from '../config/runtime-state.js';
+
+export type HeaderValue = string | string[];
+
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly state: RuntimeState;
+  /** process.hrtime.bigint() at arrival, for durations. */
+  readonly start: bigint;
+  requestId = '';
+  /** Normalised path (matched and forwarded) and raw query (with its `?`, or ''). */
+  path = '/';
+  query = '';
+  /** Lower-case host without port, as used for matching. */
+  host = '';
+  /** The Host header (or absolute-form authority) as received, for X-Forwarded-Host. */
+  rawHost = '';
+  /** Address of the TCP peer, and the client address resolved through trustedProxies. */
+  peerIp = '';
+  clientIp = '';
+  peerTrusted = false;
+  route: CompiledRoute | null = null;
+  params: Record<string, string> = {};
+  /** Headers the gateway adds to whatever answer this request gets (X-Request-ID, CORS, …). */
+  readonly responseHeaders: Record<string, HeaderValue> = {};
+  /** The client sent `Expect: 100-continue`: answer it only once the route's checks passed. */
+  expectContinue = false;
+  /** Target chosen by the proxy (for the access log), e.g. `orders/127.0.0.1:8002`. */
+  upstreamTarget: string | null = null;
+  /** Largest request body accepted; the server limit, which a route's plugins may lower. */
+  maxBodySize: number;
+  /** Request body bytes received from the client. */
+  bytesIn = 0;
+  /** Error code the gateway answered with, if any (for logs). */
+  errorCode: string | null = null;
+  /** Seconds spent waiting for the upstream's response head. */
+  upstreamSeconds = -1;
+
+  constructor(req: IncomingMessage, res: ServerResponse, state: RuntimeState) {
+    this.req = req;
+    this.res = res;
+    this.state = state;
+    this.start = process.hrtime.bigint();
+    this.maxBodySize = state.limits.maxBodySize;
+  }
+}

@@ -1,0 +1,35 @@
+/** The proxy listener: node:http with limits and timeouts from config, defaults that defeat slowloris. */
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { ResolvedLimits } from '../config/runtime-state.js';
+import { createClientErrorListener } from './client-error.js';
+import { createRequestListener, type ServeDeps } from './request-handler.js';
+
+export function applyTimeouts(server: Server, limits: ResolvedLimits): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Node only checks the timeouts above this often (default 30s): tighten so slow heads are cut on time.
+  server.timeout = 0;
+}
+
+export function createProxyServer(deps: ServeDeps, limits: ResolvedLimits, logger: Logger): Server {
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderSize,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      insecureHTTPParser: false,
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    createRequestListener(deps),
+  );
+  // Count is enforced by the handler (431), so node must not drop extras silently.
+  server.maxHeadersCount = 0;
+  server.on('checkContinue', createRequestListener(deps, true));
+  server.on('clientError', createClientErrorListener(logger));
+  // No 'upgrade' listener: an Upgrade request is served as a plain request, its Upgrade header
+  // dropped as hop-by-hop (RFC 9110 §7.8: a client cannot insist on a protocol change).
+  applyTimeouts(server, limits);
+  return server;
+}

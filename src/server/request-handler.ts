@@ -1,0 +1,143 @@
+/**
+ * Serve: for each request, read the runtime state once, check the request's shape, match a
+ * route, run its pre-composed chain, and answer any failure from the error catalogue. Logging
+ * and metrics happen once, when the response closes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RuntimeState } from '../config/runtime-state.js';
+import { GatewayError, sendError, toGatewayError } from '../errors.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { NO_ROUTE } from '../observability/metrics.js';
+import { RequestContext } from '../pipeline/context.js';
+import { PathError, splitTarget } from '../router/normalize-path.js';
+import { unmapIPv4 } from '../util/cidr.js';
+import { resolveClientIp } from './client-address.js';
+
+export interface ServeDeps {
+  /** The current runtime state (read once per request). */
+  current(): RuntimeState;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** True once shutdown began: answers close their connections. */
+  draining(): boolean;
+}
+
+/** A client-chosen X-Request-ID is kept only when it is short and plain. */
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const BYTES_AT_START = Symbol('bytesAtStart');
+
+type Res = ServerResponse & { [BYTES_AT_START]?: number };
+
+/** `Host` value → lower-case host without port (`[::1]:8080` → `::1`). */
+export function hostWithoutPort(host: string): string {
+  if (host.charCodeAt(0) === 0x5b) {
+    const end = host.indexOf(']');
+    return (end === -1 ? host : host.slice(1, end)).toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+function countHostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
+}
+
+async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
+  const { req, state } = ctx;
+  const incomingId = req.headers['x-request-id'];
+  ctx.requestId = typeof incomingId === 'string' && VALID_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  ctx.responseHeaders['x-request-id'] = ctx.requestId;
+  ctx.peerIp = unmapIPv4(req.socket.remoteAddress ?? '');
+  const resolved = resolveClientIp(ctx.peerIp, state.trusted, req.headers['x-forwarded-for']);
+  ctx.clientIp = resolved.clientIp;
+  ctx.peerTrusted = resolved.peerTrusted;
+  if (deps.draining()) ctx.res.shouldKeepAlive = false;
+
+  if (req.rawHeaders.length > state.limits.maxHeaders * 2) throw new GatewayError('headers_too_large');
+  if (countHostHeaders(req.rawHeaders) > 1) throw new GatewayError('bad_request', { message: 'The request has more than one Host header.' });
+
+  let target;
+  try {
+    target = splitTarget(req.url ?? '');
+  } catch (err) {
+    if (err instanceof PathError) throw new GatewayError('invalid_path');
+    throw err;
+  }
+  ctx.path = target.path;
+  ctx.query = target.query;
+  ctx.rawHost = target.authority ?? req.headers.host ?? '';
+  ctx.host = hostWithoutPort(ctx.rawHost);
+
+  const method = req.method ?? 'GET';
+  const found = state.table.lookup(method, ctx.host, ctx.path, req.headers);
+  if (found.kind === 'not_found') throw new GatewayError('not_found');
+  if (found.kind === 'method_not_allowed') throw new GatewayError('method_not_allowed', { headers: { allow: found.allow.join(', ') } });
+  ctx.route = found.route;
+  ctx.params = found.params;
+  await found.route.handler(ctx);
+}
+
+function fail(ctx: RequestContext, deps: ServeDeps, thrown: unknown): void {
+  const err = toGatewayError(thrown);
+  ctx.errorCode = err.code;
+  if (err.status >= 500 && err.code === 'internal_error') {
+    deps.logger.error({ err: err.cause ?? err, requestId: ctx.requestId, route: ctx.route?.name }, 'request failed inside the gateway');
+  } else if (err.status >= 502 && err.cause !== undefined) {
+    deps.logger.warn({ requestId: ctx.requestId, route: ctx.route?.name, upstream: ctx.upstreamTarget, code: err.code, cause: String((err.cause as Error).message ?? err.cause) }, 'upstream failure');
+  }
+  // An unread request body is not worth draining for an error: close the connection instead.
+  if (!ctx.req.complete) ctx.res.shouldKeepAlive = false;
+  sendError(ctx.res, err, ctx.requestId || randomUUID(), ctx.responseHeaders);
+}
+
+function finish(ctx: RequestContext, deps: ServeDeps): void {
+  const { res, req, state } = ctx;
+  state.leave();
+  deps.metrics.inflight.dec();
+  const seconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
+  // 499 (as nginx logs it): the client left before an answer was sent.
+  const status = res.headersSent ? res.statusCode : 499;
+  const route = ctx.route?.name ?? NO_ROUTE;
+  deps.metrics.observeRequest(route, req.method ?? 'GET', status, seconds);
+  if (ctx.upstreamSeconds >= 0 && ctx.route) deps.metrics.observeUpstream(ctx.route.upstream.name, ctx.upstreamSeconds);
+  if (state.log.access) {
+    const socket = req.socket;
+    deps.logger.info(
+      {
+        requestId: ctx.requestId,
+        method: req.method,
+        path: ctx.path,
+        route: ctx.route?.name ?? null,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        upstream: ctx.upstreamTarget,
+        bytesIn: ctx.bytesIn,
+        bytesOut: socket ? socket.bytesWritten - ((res as Res)[BYTES_AT_START] ?? 0) : 0,
+        clientIp: ctx.clientIp,
+        error: ctx.errorCode ?? undefined,
+      },
+      'request',
+    );
+  }
+}
+
+/** The node:http 'request' (and 'checkContinue') listener. */
+export function createRequestListener(deps: ServeDeps, expectContinue = false): (req: IncomingMessage, res: ServerResponse) => void {
+  return function onRequest(req, res) {
+    const state = deps.current();
+    state.enter();
+    deps.metrics.inflight.inc();
+    const ctx = new RequestContext(req, res, state);
+    ctx.expectContinue = expectContinue;
+    (res as Res)[BYTES_AT_START] = req.socket?.bytesWritten ?? 0;
+    res.once('close', () => finish(ctx, deps));
+    handle(ctx, deps).catch((err: unknown) => fail(ctx, deps, err));
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The terminal handler: forwards the request to one target of the route's upstream and streams
+ * the answer back, both ways with backpressure (undici `Pool.stream` writes straight into the
+ * client response). Made once per route at compile time.
+ */
+import type { Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+import { GatewayError } from '../errors.js';
+import type { Handler } from '../pipeline/compose.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { connectionTokens, filterRequestHeaders, filterResponseHeaders } from './hop-by-hop.js';
+import { forwardPath, type PathPlan } from './forward-path.js';
+import { isAbort, upstreamFailure } from './upstream-errors.js';
+import type { CompiledUpstream } from './compiled-upstream.js';
+
+export interface ProxyPlan {
+  upstream: CompiledUpstream;
+  path: PathPlan;
+  preserveHost: boolean;
+}
+
+/** Thrown inside the body stream when the client sends more than the limit. */
+class BodyTooLarge extends Error {
+  readonly code = 'PORTCULLIS_BODY_TOO_LARGE';
+}
+
+/** Streams a body of unknown length (chunked), counting bytes; fails past `max`. */
+async function* limitedBody(req: IncomingMessage, max: number, ctx: RequestContext): AsyncGenerator<Buffer> {
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    ctx.bytesIn += chunk.length;
+    if (ctx.bytesIn > max) throw new BodyTooLarge();
+    yield chunk;
+  }
+}
+
+/** Writes the upstream's status and headers (filtered, plus the gateway's own) and hands undici the client response. */
+function writeHead(data: Dispatcher.StreamFactoryData<RequestContext>): Writable {
+  const ctx = data.opaque;
+  const headers = data.headers as Record<string, string | string[] | undefined>;
+  filterResponseHeaders(headers);
+  const own = ctx.responseHeaders;
+  for (const name in own) headers[name] = own[name];
+  ctx.upstreamSeconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
+  ctx.res.writeHead(data.statusCode, headers as Record<string, string | string[]>);
+  return ctx.res;
+}
+
+export function createProxyHandler(plan: ProxyPlan): Handler {
+  const { upstream, preserveHost } = plan;
+  const pathPlan = plan.path;
+
+  return async function proxy(ctx: RequestContext): Promise<void> {
+    const target = upstream.pick(ctx);
+    if (target === undefined) throw new GatewayError('no_healthy_upstream');
+    ctx.upstreamTarget = target.id;
+    const req = ctx.req;
+    const res = ctx.res;
+    const incoming = req.headers;
+
+    const headers: string[] = [];
+    filterRequestHeaders(req.rawHeaders, connectionTokens(incoming.connection), headers);
+    const xff = incoming['x-forwarded-for'];
+    const xfp = incoming['x-forwarded-proto'];
+    const xfh = incoming['x-forwarded-host'];
+    headers.push(
+      'host', preserveHost ? ctx.rawHost : target.hostHeader,
+      'x-request-id', ctx.requestId,
+      'x-forwarded-for', ctx.peerTrusted && xff !== undefined ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ctx.peerIp}` : ctx.peerIp,
+      'x-forwarded-proto', ctx.peerTrusted && typeof xfp === 'string' ? xfp : 'http',
+      'x-forwarded-host', ctx.peerTrusted && typeof xfh === 'string' ? xfh : ctx.rawHost,
+    );
+
+    let body: IncomingMessage | AsyncGenerator<Buffer> | null = null;
+    const declared = incoming['content-length'];
+    if (incoming['transfer-encoding'] !== undefined) {
+      if (ctx.expectContinue) res.writeContinue();
+      body = limitedBody(req, ctx.maxBodySize, ctx);
+    } else if (declared !== undefined && declared !== '0') {
+      const length = Number(declared);
+      if (length > ctx.maxBodySize) throw new GatewayError('payload_too_large');
+      if (ctx.expectContinue) res.writeContinue();
+      ctx.bytesIn = length;
+      body = req;
+    }
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+    try {
+      await target.pool.stream<RequestContext>(
+        {
+          method: req.method as Dispatcher.HttpMethod,
+          path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
+          headers,
+          // undici streams async iterables too (its typings list only Readable).
+          body: body as IncomingMessage | null,
+          signal: abort.signal,
+          headersTimeout: upstream.responseTimeoutMs,
+          bodyTimeout: upstream.responseTimeoutMs,
+          opaque: ctx,
+        },
+        writeHead,
+      );
+    } catch (err) {
+      if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
+        res.shouldKeepAlive = false;
+        throw new GatewayError('payload_too_large');
+      }
+      if (abort.signal.aborted || isAbort(err)) {
+        ctx.errorCode = 'client_closed';
+        res.destroy();
+        return;
+      }
+      throw upstreamFailure(err);
+    } finally {
+      res.off('close', onClose);
+    }
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Starts a real gateway from YAML text on ephemeral ports, with its log lines captured so tests
+ * can assert on them.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Gateway, type GatewayOptions } from '../../src/gateway.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  /** Proxy base URL, e.g. http://127.0.0.1:40123 */
+  url: string;
+  adminUrl: string;
+  port: number;
+  /** Parsed JSON log lines written so far. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** YAML header putting both listeners on free loopback ports. */
+export const LISTEN = 'listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\n';
+
+export function captureLogger(logs: Record<string, unknown>[], level = 'info') {
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return pino({ level, base: null, formatters: { level: (label) => ({ level: label }) } }, stream);
+}
+
+/** `yaml` is the config; it should start with LISTEN (or set its own listeners). */
+export async function startGateway(yaml: string, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const logs: Record<string, unknown>[] = [];
+  const gateway = await Gateway.create({ configText: yaml, logger: captureLogger(logs), ...options });
+  await gateway.start();
+  return {
+    gateway,
+    url: gateway.url('proxy'),
+    adminUrl: gateway.url('admin'),
+    port: gateway.address('proxy').port,
+    logs,
+    stop: () => gateway.stop(),
+  };
+}
