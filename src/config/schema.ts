@@ -49,7 +49,7 @@ export const UpstreamSchema = Type.Object(
           connect: Type.Optional(Duration('Time allowed to open a connection to a target (504 beyond). Default 2s.')),
           response: Type.Optional(Duration('Time allowed for the response head, and between body chunks (504 beyond). Default 30s.')),
         },
-        Strict,
+        { ...Strict, description: 'Upstream timeouts; a timeout aborts the upstream call.' },
       ),
     ),
     pool: Type.Optional(
@@ -58,14 +58,17 @@ export const UpstreamSchema = Type.Object(
           connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most connections per target. Default 128.' })),
           keepAlive: Type.Optional(Duration('How long an idle upstream connection is kept. Default 4s.')),
         },
-        Strict,
+        { ...Strict, description: 'The connection pool kept to each target.' },
       ),
     ),
   },
   { ...Strict, description: 'A named group of targets that routes send traffic to.' },
 );
 
-const HostSchema = Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], { 'x-message': 'must be a host name or a list of host names' });
+const HostSchema = Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
+  description: 'Host name(s) the request must name (port ignored); `*.example.com` takes any subdomain. Default any.',
+  'x-message': 'must be a host name or a list of host names',
+});
 
 export const MatchSchema = Type.Object(
   {
@@ -99,7 +102,7 @@ export function buildConfigSchema(routeExtensions: Record<string, TSchema>) {
             listen: Type.Optional(Type.String({ description: 'host:port of the admin listener. Default 127.0.0.1:9901.' })),
             token: Type.Optional(Type.String({ description: 'Bearer token required by /admin/*; empty means loopback only.' })),
           },
-          Strict,
+          { ...Strict, description: 'The admin listener: health, readiness, metrics, admin API, dashboard.' },
         ),
       ),
       trustedProxies: Type.Optional(Type.Array(Type.String(), { description: 'CIDRs whose X-Forwarded-For is believed.' })),
@@ -107,10 +110,10 @@ export function buildConfigSchema(routeExtensions: Record<string, TSchema>) {
       log: Type.Optional(
         Type.Object(
           {
-            level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { 'x-message': 'must be fatal, error, warn, info, debug, trace or silent' })),
+            level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'Log level. Default info.', 'x-message': 'must be fatal, error, warn, info, debug, trace or silent' })),
             access: Type.Optional(Type.Boolean({ description: 'Write one access log line per request. Default true.' })),
           },
-          Strict,
+          { ...Strict, description: 'Logging (JSON lines on stdout).' },
         ),
       ),
       upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), UpstreamSchema, { description: 'Named upstreams.' }),

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RuntimeState } from '../config/runtime-state.js';
 import { GatewayError, sendError, toGatewayError } from '../errors.js';
@@ -27,8 +28,14 @@ export interface ServeDeps {
 /** A client-chosen X-Request-ID is kept only when it is short and plain. */
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BYTES_AT_START = Symbol('bytesAtStart');
+const CLIENT_SOCKET = Symbol('clientSocket');
 
-type Res = ServerResponse & { [BYTES_AT_START]?: number };
+/**
+ * The client socket is kept from the start: by the time the response closes, `req.socket` may be
+ * null (undici nulls it on an IncomingMessage it streamed as a request body) and `res.socket` is
+ * detached, so neither can be read then.
+ */
+type Res = ServerResponse & { [BYTES_AT_START]?: number; [CLIENT_SOCKET]?: Socket | null };
 
 /** `Host` value → lower-case host without port (`[::1]:8080` → `::1`). */
 export function hostWithoutPort(host: string): string {
@@ -108,7 +115,7 @@ function finish(ctx: RequestContext, deps: ServeDeps): void {
   deps.metrics.observeRequest(route, req.method ?? 'GET', status, seconds);
   if (ctx.upstreamSeconds >= 0 && ctx.route) deps.metrics.observeUpstream(ctx.route.upstream.name, ctx.upstreamSeconds);
   if (state.log.access) {
-    const socket = req.socket;
+    const socket = (res as Res)[CLIENT_SOCKET];
     deps.logger.info(
       {
         requestId: ctx.requestId,
@@ -136,6 +143,7 @@ export function createRequestListener(deps: ServeDeps, expectContinue = false): 
     deps.metrics.inflight.inc();
     const ctx = new RequestContext(req, res, state);
     ctx.expectContinue = expectContinue;
+    (res as Res)[CLIENT_SOCKET] = req.socket;
     (res as Res)[BYTES_AT_START] = req.socket?.bytesWritten ?? 0;
     res.once('close', () => finish(ctx, deps));
     handle(ctx, deps).catch((err: unknown) => fail(ctx, deps, err));
