@@ -188,6 +188,8 @@ export class Gateway {
     const admin = this.adminServer;
     const closed = proxy ? new Promise<void>((resolve) => proxy.close(() => resolve())) : Promise.resolve();
     proxy?.closeIdleConnections();
+    // Keep-alive connections become idle as their last response ends: close those as they appear.
+    const sweeper = setInterval(() => proxy?.closeIdleConnections(), 100);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closed.then(() => false),
@@ -196,6 +198,7 @@ export class Gateway {
       }),
     ]);
     clearTimeout(timer);
+    clearInterval(sweeper);
     if (timedOut) {
       this.logger.warn({ drainMs }, 'drain timeout reached; closing remaining connections');
       proxy?.closeAllConnections();

@@ -9,8 +9,6 @@ export function applyTimeouts(server: Server, limits: ResolvedLimits): void {
   server.requestTimeout = limits.requestTimeoutMs;
   server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  // Node only checks the timeouts above this often (default 30s): tighten so slow heads are cut on time.
-  server.timeout = 0;
 }
 
 export function createProxyServer(deps: ServeDeps, limits: ResolvedLimits, logger: Logger): Server {
@@ -20,6 +18,8 @@ export function createProxyServer(deps: ServeDeps, limits: ResolvedLimits, logge
       requireHostHeader: true,
       joinDuplicateHeaders: false,
       insecureHTTPParser: false,
+      // How often node checks headersTimeout/requestTimeout (its default, 30 s, would let a slow
+      // head live far past headersTimeout).
       connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
     },
     createRequestListener(deps),
