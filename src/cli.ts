@@ -37,6 +37,14 @@ async function serve(configFile: string, onStop?: () => Promise<void>): Promise<
   } catch (err) {
     fail(`cannot listen: ${(err as Error).message}`, 1);
   }
+  // A stray rejection is a bug to log, not a reason to drop every connection. An uncaught
+  // exception may have left state half-changed: log it and exit 1 (workers are restarted).
+  process.on('unhandledRejection', (err) => gateway.logger.error({ err }, 'unhandled rejection'));
+  process.on('uncaughtException', (err) => {
+    gateway.logger.fatal({ err }, 'uncaught exception; exiting');
+    gateway.logger.flush();
+    process.exit(1);
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

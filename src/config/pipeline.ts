@@ -33,11 +33,11 @@ function format(problem: Problem, loaded: LoadedConfig): string {
 
 export function checkLoaded(loaded: LoadedConfig, registry: PluginRegistry): CheckedConfig {
   const fmt = (p: Problem) => format(p, loaded);
-  if (loaded.problems.length > 0 || loaded.data === undefined) {
-    return { config: undefined, errors: loaded.problems.map(fmt), warnings: [] };
-  }
+  if (loaded.data === undefined) return { config: undefined, errors: loaded.problems.map(fmt), warnings: [] };
+  // Variable problems and validation problems are reported together.
   const result = validateConfig(loaded.data, registry);
-  return { config: result.config, errors: result.errors.map(fmt), warnings: result.warnings.map(fmt) };
+  const errors = [...loaded.problems.map(fmt), ...result.errors.map(fmt)];
+  return { config: errors.length > 0 ? undefined : result.config, errors, warnings: result.warnings.map(fmt) };
 }
 
 export async function checkConfigFile(file: string, registry: PluginRegistry, env?: NodeJS.ProcessEnv): Promise<CheckedConfig> {

@@ -34,16 +34,32 @@ function schemaValidator(registry: PluginRegistry) {
 
 export function validateConfig(data: unknown, registry: PluginRegistry): ValidationResult {
   const validate = schemaValidator(registry);
-  if (!validate(data)) {
-    return { config: undefined, errors: formatAjvErrors(validate.errors ?? []), warnings: [] };
-  }
-  const config = data as GatewayConfig;
-  const problems = semanticProblems(config, registry);
+  const schemaOk = validate(data) as boolean;
+  const schemaErrors = schemaOk ? [] : formatAjvErrors(validate.errors ?? []);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { config: undefined, errors: schemaErrors, warnings: [] };
+  // Semantic checks run even when the schema failed, so every problem is reported at once; on a
+  // part the schema already refused they add nothing (that place has its error).
+  const refused = schemaErrors.map((p) => p.path.join('\u0000'));
+  const underRefused = (p: Problem) => {
+    const key = p.path.join('\u0000');
+    return refused.some((r) => key === r || key.startsWith(r + '\u0000') || r.startsWith(key + '\u0000'));
+  };
+  const problems = semanticProblems(data as GatewayConfig, registry, schemaOk).filter((p) => !underRefused(p));
+  const errors = [...schemaErrors, ...problems.filter((p) => p.severity !== 'warning')];
   return {
-    config: problems.some((p) => p.severity !== 'warning') ? undefined : config,
-    errors: problems.filter((p) => p.severity !== 'warning'),
+    config: errors.length > 0 ? undefined : (data as GatewayConfig),
+    errors,
     warnings: problems.filter((p) => p.severity === 'warning'),
   };
+}
+
+/** Runs a check on data the schema may have refused: a shape it did not expect just yields nothing. */
+function guard(check: () => void): void {
+  try {
+    check();
+  } catch {
+    // The schema error for this part is already reported.
+  }
 }
 
 function pointerToPath(pointer: string): (string | number)[] {
@@ -88,12 +104,13 @@ function formatAjvErrors(errors: ErrorObject[]): Problem[] {
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function semanticProblems(config: GatewayConfig, registry: PluginRegistry): Problem[] {
+function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schemaOk: boolean): Problem[] {
   const problems: Problem[] = [];
   const error = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const str = (v: unknown): v is string => typeof v === 'string';
 
   for (const [key, value] of [['listen', config.listen], ['admin', config.admin?.listen]] as const) {
-    if (value === undefined) continue;
+    if (!str(value)) continue;
     const parsed = parseListen(value);
     const path = key === 'listen' ? ['listen'] : ['admin', 'listen'];
     if (!parsed) error(path, 'must be host:port, e.g. 127.0.0.1:8080');
@@ -101,27 +118,33 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry): Prob
       error(path, 'admin must listen on a loopback address unless admin.token is set');
     }
   }
-  (config.trustedProxies ?? []).forEach((cidr, i) => {
-    if (!parseCidr(cidr)) error(['trustedProxies', i], `"${cidr}" is not an IPv4 or IPv6 address or CIDR`);
-  });
+  guard(() =>
+    config.trustedProxies?.forEach((cidr, i) => {
+      if (str(cidr) && !parseCidr(cidr)) error(['trustedProxies', i], `"${cidr}" is not an IPv4 or IPv6 address or CIDR`);
+    }),
+  );
 
-  for (const [name, upstream] of Object.entries(config.upstreams)) {
-    upstream.targets.forEach((target, i) => {
-      const url = typeof target === 'string' ? target : target.url;
-      const path = typeof target === 'string' ? ['upstreams', name, 'targets', i] : ['upstreams', name, 'targets', i, 'url'];
-      const problem = targetUrlProblem(url);
-      if (problem) error(path, problem);
-    });
+  const upstreams = config.upstreams !== null && typeof config.upstreams === 'object' ? config.upstreams : {};
+  for (const [name, upstream] of Object.entries(upstreams)) {
+    guard(() =>
+      upstream.targets.forEach((target, i) => {
+        const url = typeof target === 'string' ? target : target.url;
+        const path = typeof target === 'string' ? ['upstreams', name, 'targets', i] : ['upstreams', name, 'targets', i, 'url'];
+        const problem = str(url) ? targetUrlProblem(url) : undefined;
+        if (problem) error(path, problem);
+      }),
+    );
   }
 
   const names = new Map<string, number>();
-  config.routes.forEach((route, i) => {
+  const routes = Array.isArray(config.routes) ? config.routes : [];
+  routes.forEach((route, i) => guard(() => {
     const at = (...rest: (string | number)[]) => ['routes', i, ...rest];
     const first = names.get(route.name);
     if (first !== undefined) error(at('name'), `duplicate route name "${route.name}" (also routes[${first}])`);
     else names.set(route.name, i);
-    if (!Object.hasOwn(config.upstreams, route.upstream)) error(at('upstream'), `unknown upstream "${route.upstream}"`);
-    const pathProblem = routePathProblem(route.match.path);
+    if (str(route.upstream) && !Object.hasOwn(upstreams, route.upstream)) error(at('upstream'), `unknown upstream "${route.upstream}"`);
+    const pathProblem = str(route.match.path) ? routePathProblem(route.match.path) : undefined;
     if (pathProblem) error(at('match', 'path'), pathProblem);
     for (const [j, host] of hostsOf(route).entries()) {
       if (!HOST_PATTERN.test(host)) error(Array.isArray(route.match.host) ? at('match', 'host', j) : at('match', 'host'), `"${host}" is not a host name or *.domain pattern`);
@@ -131,13 +154,15 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry): Prob
     }
     if (route.rewrite !== undefined && route.stripPrefix) error(at('rewrite'), 'use either rewrite or stripPrefix, not both');
     if (route.rewrite !== undefined && routePathProblem(route.rewrite, false)) error(at('rewrite'), 'must be a normalised path without params');
+    // A plugin's own checks assume its schema held: only on a config the schema accepted.
+    if (!schemaOk) return;
     for (const plugin of registry.ordered()) {
       const value = route[plugin.configKey];
       if (value === undefined || !plugin.validate) continue;
       for (const p of plugin.validate(value as never, route, config)) problems.push({ ...p, path: at(plugin.configKey, ...p.path) });
     }
-  });
-  problems.push(...shadowedRoutes(config.routes));
+  }));
+  if (schemaOk) problems.push(...shadowedRoutes(config.routes));
   return problems;
 }
 
@@ -168,6 +193,8 @@ function routePathProblem(path: string, allowParams = true): string | undefined 
     return `is not a valid path: ${(err as PathError).message}`;
   }
   if (normal !== path) return `must be written normalised, as "${normal}"`;
+  // find-my-way compares decoded request paths: a route names characters, not their escapes.
+  if (path.includes('%')) return 'write characters as they are (e.g. /café), not percent-encoded';
   for (const segment of path.split('/')) {
     if (segment.includes('*')) return 'wildcards are not supported: a path is already a prefix';
     if (segment.startsWith(':') ? !allowParams || !PARAM_SEGMENT.test(segment) : segment.includes(':')) {
@@ -175,6 +202,11 @@ function routePathProblem(path: string, allowParams = true): string | undefined 
     }
   }
   return undefined;
+}
+
+/** The methods a route really takes: HEAD follows GET (as compile.ts does). */
+function withHead(methods: readonly string[] | undefined): readonly string[] | undefined {
+  return methods && methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : methods;
 }
 
 /** A route is dead when another has the same host, path, kind and headers and takes all its methods. */
@@ -194,8 +226,8 @@ function shadowedRoutes(routes: RouteConfig[]): Problem[] {
         const a = routes[i]!;
         const b = routes[j]!;
         // Same match: method-restricted routes come before any-method ones, then by name.
-        const am = a.match.methods;
-        const bm = b.match.methods;
+        const am = withHead(a.match.methods);
+        const bm = withHead(b.match.methods);
         const covers = am === undefined ? bm === undefined : bm !== undefined && bm.every((m) => am.includes(m));
         if (covers && a.name < b.name) {
           warnings.push({ path: ['routes', j], message: `route "${b.name}" is shadowed by route "${a.name}" (routes[${i}]) and never matches`, severity: 'warning' });

@@ -1,8 +1,24 @@
-/** pino, JSON lines. Writes are asynchronous (buffered) on the hot path and flushed at exit. */
+/** pino, JSON lines. Writes are buffered (asynchronous) on the hot path, flushed every 500 ms and at exit. */
 import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
 
+/** How often buffered log lines are written out at the latest (ms). */
+const FLUSH_INTERVAL_MS = 500;
+
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
-  const destination = options.destination ?? pinoDestination({ dest: 1, sync: false, minLength: 4096 });
+  let destination = options.destination;
+  if (destination === undefined) {
+    const buffered = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
+    // The 4 KB buffer keeps writes off the hot path under load; without a periodic flush a quiet
+    // gateway would hold its "listening" line and reload errors until exit.
+    setInterval(() => {
+      try {
+        buffered.flush();
+      } catch {
+        // Destroyed or not ready yet: the next tick or the exit flush will do.
+      }
+    }, FLUSH_INTERVAL_MS).unref();
+    destination = buffered;
+  }
   return pino(
     {
       level: options.level ?? 'info',

@@ -39,6 +39,8 @@ export class RequestContext {
   bytesIn = 0;
   /** Error code the gateway answered with, if any (for logs). */
   errorCode: string | null = null;
+  /** Told when the client response closes before it finished (aborts the upstream call). */
+  onClientClose: { abort(): void } | null = null;
   /** Seconds spent waiting for the upstream's response head. */
   upstreamSeconds = -1;
 

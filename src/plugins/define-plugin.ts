@@ -30,10 +30,12 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
   /** Runs before plugins with lower numbers (Kong style): auth 1000s, limits 900s, transforms 800s. */
   priority: number;
   schema: S;
+  // Method syntax on purpose: a PluginDefinition<TObject<…>> must be assignable to the
+  // registry's PluginDefinition<TSchema> (parameters of methods are checked bivariantly).
   /** Semantic checks the schema cannot express (cross references, regex syntax). */
-  validate?: (value: Static<S>, route: RouteConfig, config: GatewayConfig) => Problem[];
+  validate?(value: Static<S>, route: RouteConfig, config: GatewayConfig): Problem[];
   /** Builds the route's middleware once, at compile time, from its frozen config. */
-  create: (value: Static<S>, route: RouteConfig, deps: PluginDeps) => Middleware;
+  create(value: Static<S>, route: RouteConfig, deps: PluginDeps): Middleware;
 }
 
 export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {

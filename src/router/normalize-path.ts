@@ -8,7 +8,9 @@
  * - `%2F`, `%5C` (an encoded slash or backslash) and `%00` are refused: they mean different
  *   paths to different upstream stacks, so no single answer is safe;
  * - a raw backslash, a control character or a malformed escape is refused;
- * - duplicate slashes are collapsed and dot segments removed (RFC 3986 §5.2.4), never above `/`.
+ * - duplicate slashes are collapsed and dot segments removed (RFC 3986 §5.2.4), never above `/`;
+ * - a dot segment with path parameters (`..;x`, `.;`) is refused: Tomcat/Jetty-style upstreams
+ *   strip the `;…` and walk up, so the route checked here would not be the one served there.
  */
 
 export interface SplitTarget {
@@ -23,7 +25,10 @@ export interface SplitTarget {
 export class PathError extends Error {}
 
 // Anything that needs the slow path: an escape, a backslash, an empty or dot segment, a fragment.
-const NEEDS_WORK = /[%\\#\x00-\x20\x7f]|\/\/|\/\.(?:\/|\.|$)|\/\.\.?$/;
+const NEEDS_WORK = /[%\\#\x00-\x20\x7f]|\/\/|\/\.(?:\/|\.|;|$)|\/\.\.?$/;
+
+// `.;x` or `..;x`: a dot segment carrying path parameters.
+const DOT_WITH_PARAMS = /^\.\.?;/;
 
 function isUnreserved(code: number): boolean {
   return (
@@ -75,6 +80,8 @@ function removeDotSegments(path: string): string {
     const last = i === input.length - 1;
     if (seg === '' || seg === '.') {
       trailingSlash = last;
+    } else if (seg.charCodeAt(0) === 0x2e && DOT_WITH_PARAMS.test(seg)) {
+      throw new PathError('dot segment with path parameters');
     } else if (seg === '..') {
       output.pop();
       trailingSlash = last;

@@ -50,10 +50,19 @@ interface Candidate<R> {
 }
 
 interface Slot<R> {
+  /** Registered pattern split on `/` (`/api/:p1/*` → ['', 'api', ':p1', '*']). */
+  segments: string[];
   /** Candidates valid when the whole request path matched this pattern. */
   all: Candidate<R>[];
   /** Candidates valid when only a leading part of the request path matched (prefix routes). */
   prefixOnly: Candidate<R>[];
+  /**
+   * Other patterns that can match some of the same paths, most specific first. find-my-way
+   * returns only the best pattern; when its routes all refuse (method, headers), these are tried
+   * against the concrete path before shorter prefixes, so `/api/orders` (GET only) does not hide
+   * `/api/:collection` from a POST.
+   */
+  alternates: Slot<R>[];
 }
 
 type Tree<R> = { fmw: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>; slots: Map<string, Slot<R>> };
@@ -84,10 +93,17 @@ function positional(path: string): { pattern: string; names: string[] } {
   return { pattern: segments.join('/'), names };
 }
 
+/** `/a/b` → `/a`; `/a/b/` → `/a/b` (a prefix route `/a/b` covers `/a/b/`). */
 function parentPath(path: string): string {
-  const end = path.endsWith('/') ? path.length - 1 : path.length;
-  const cut = path.lastIndexOf('/', end - 1);
+  if (path.length > 1 && path.endsWith('/')) return path.slice(0, -1);
+  const cut = path.lastIndexOf('/');
   return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+/** find-my-way lets `:p` match an empty last segment (`/users/` for `/users/:id`); a param never is empty. */
+function hasEmptyParam(params: Record<string, string | undefined>): boolean {
+  for (const key in params) if (key !== '*' && params[key] === '') return true;
+  return false;
 }
 
 export class RouteTable<R extends Routable> {
@@ -104,16 +120,20 @@ export class RouteTable<R extends Routable> {
     }
     this.wildcardHosts.sort((a, b) => b.suffix.length - a.suffix.length || (a.suffix < b.suffix ? -1 : 1));
     for (const tree of this.allTrees()) {
-      for (const slot of tree.slots.values()) {
+      const slots = [...tree.slots.values()];
+      for (const slot of slots) {
         slot.all.sort(specificity);
         slot.prefixOnly.sort(specificity);
+        slot.alternates = slots.filter((other) => other !== slot && overlaps(slot.segments, other.segments)).sort((a, b) => patternOrder(a.segments, b.segments));
       }
     }
   }
 
   private static newTree<R>(): Tree<R> {
-    // Paths arrive normalised; find-my-way must not second-guess them.
-    return { fmw: FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }), slots: new Map() };
+    // Paths arrive normalised; find-my-way must not second-guess them. Its default
+    // maxParamLength (100) would turn a long id into a silent 404; the request head is
+    // already capped by limits.maxHeaderSize.
+    return { fmw: FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 1 << 20 }), slots: new Map() };
   }
 
   private *allTrees(): Iterable<Tree<R>> {
@@ -140,7 +160,7 @@ export class RouteTable<R extends Routable> {
   private slot(tree: Tree<R>, pattern: string): Slot<R> {
     let slot = tree.slots.get(pattern);
     if (!slot) {
-      slot = { all: [], prefixOnly: [] };
+      slot = { segments: pattern.split('/'), all: [], prefixOnly: [], alternates: [] };
       tree.slots.set(pattern, slot);
       tree.fmw.on('GET', pattern, () => undefined, slot);
     }
@@ -185,17 +205,31 @@ export class RouteTable<R extends Routable> {
       for (;;) {
         const found = tree.fmw.find('GET', current);
         if (found) {
-          const slot = found.store as Slot<R>;
-          const candidates = prefixOnly ? slot.prefixOnly : slot.all;
-          for (let i = 0; i < candidates.length; i++) {
-            const c = candidates[i]!;
-            const m = c.route.match;
-            if (!headersMatch(m.headers, headers)) continue;
-            if (m.methods === null || m.methods.includes(method)) {
-              return { kind: 'found', route: c.route, params: c.paramNames.length === 0 ? EMPTY_PARAMS : nameParams(c.paramNames, found.params) };
+          const best = found.store as Slot<R>;
+          let segments: string[] | null = null;
+          for (let k = -1; k < best.alternates.length; k++) {
+            let slot = best;
+            let params = found.params as Record<string, string | undefined>;
+            if (k >= 0) {
+              slot = best.alternates[k]!;
+              segments ??= current.split('/');
+              const extracted = matchSegments(slot.segments, segments);
+              if (extracted === null) continue;
+              params = extracted;
+            } else if (hasEmptyParam(params)) {
+              continue;
             }
-            allow ??= new Set();
-            for (const x of m.methods) allow.add(x);
+            const candidates = prefixOnly ? slot.prefixOnly : slot.all;
+            for (let i = 0; i < candidates.length; i++) {
+              const c = candidates[i]!;
+              const m = c.route.match;
+              if (!headersMatch(m.headers, headers)) continue;
+              if (m.methods === null || m.methods.includes(method)) {
+                return { kind: 'found', route: c.route, params: c.paramNames.length === 0 ? EMPTY_PARAMS : nameParams(c.paramNames, params) };
+              }
+              allow ??= new Set();
+              for (const x of m.methods) allow.add(x);
+            }
           }
         }
         if (current === '/') break;
@@ -206,6 +240,65 @@ export class RouteTable<R extends Routable> {
     if (allow) return { kind: 'method_not_allowed', allow: [...allow].sort() };
     return NOT_FOUND;
   }
+}
+
+const isParam = (segment: string) => segment.charCodeAt(0) === 0x3a; // ':'
+
+/**
+ * Whether two registered patterns can match a common path. Segments compare equal or one is a
+ * param; a trailing `*` (everything below a prefix, possibly nothing) absorbs any longer tail.
+ */
+function overlaps(a: string[], b: string[]): boolean {
+  const wildA = a[a.length - 1] === '*';
+  const wildB = b[b.length - 1] === '*';
+  const lenA = wildA ? a.length - 1 : a.length;
+  const lenB = wildB ? b.length - 1 : b.length;
+  for (let i = 1; i < Math.min(lenA, lenB); i++) {
+    if (a[i] !== b[i] && !isParam(a[i]!) && !isParam(b[i]!)) return false;
+  }
+  if (lenA === lenB) return wildA === wildB;
+  return lenA < lenB ? wildA : wildB;
+}
+
+/** Static segments before params, position by position: the order find-my-way itself prefers. */
+function patternOrder(a: string[], b: string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 1; i < n; i++) {
+    const pa = a[i] === '*' ? 2 : isParam(a[i]!) ? 1 : 0;
+    const pb = b[i] === '*' ? 2 : isParam(b[i]!) ? 1 : 0;
+    if (pa !== pb) return pa - pb;
+  }
+  if (a.length !== b.length) return b.length - a.length;
+  const ja = a.join('/');
+  const jb = b.join('/');
+  return ja < jb ? -1 : ja > jb ? 1 : 0;
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Matches a concrete path (split on `/`) against a pattern; params by position (`p1`…) or null. */
+function matchSegments(pattern: string[], path: string[]): Record<string, string> | null {
+  const wild = pattern[pattern.length - 1] === '*';
+  const fixed = wild ? pattern.length - 1 : pattern.length;
+  if (wild ? path.length < pattern.length : path.length !== pattern.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 1; i < fixed; i++) {
+    const p = pattern[i]!;
+    const seg = path[i]!;
+    if (isParam(p)) {
+      if (seg === '') return null;
+      params[p.slice(1)] = decodeParam(seg);
+    } else if (p !== seg && p !== decodeParam(seg)) {
+      return null;
+    }
+  }
+  return params;
 }
 
 function headersMatch(wanted: readonly (readonly [string, string])[], headers: Record<string, string | string[] | undefined>): boolean {

@@ -1,10 +1,10 @@
 /**
  * Requests node's parser refuses (malformed request line or headers, CL+TE, obs-fold, oversized
- * head, slow head) never reach a route; they still get a JSON error from the catalogue, and the
+ * head, slow head, CONNECT) never reach a route; they still get a JSON error from the catalogue, and the
  * connection is closed.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { errorBody, GatewayError, type ErrorCode } from '../errors.js';
@@ -20,6 +20,19 @@ function codeFor(err: NodeJS.ErrnoException): ErrorCode {
   }
 }
 
+/** Writes a catalogue error straight onto the socket and closes it (no ServerResponse exists). */
+function endWithError(socket: Duplex, code: ErrorCode, logger: Logger, cause: string | undefined): void {
+  const gatewayError = new GatewayError(code);
+  const requestId = randomUUID();
+  const body = errorBody(gatewayError, requestId);
+  logger.debug({ requestId, code: cause, status: gatewayError.status }, 'client error');
+  socket.end(
+    `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status]}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-ID: ${requestId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function createClientErrorListener(logger: Logger): (err: NodeJS.ErrnoException, socket: Duplex) => void {
   return function onClientError(err, socket) {
     const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
@@ -27,14 +40,20 @@ export function createClientErrorListener(logger: Logger): (err: NodeJS.ErrnoExc
       socket.destroy();
       return;
     }
-    const gatewayError = new GatewayError(codeFor(err));
-    const requestId = randomUUID();
-    const body = errorBody(gatewayError, requestId);
-    logger.debug({ requestId, code: err.code, status: gatewayError.status }, 'client error');
-    socket.end(
-      `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status]}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-ID: ${requestId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-    );
+    endWithError(socket, codeFor(err), logger, err.code);
+  };
+}
+
+/**
+ * The gateway is not a forward proxy: a CONNECT (authority-form target) is refused like any other
+ * target it cannot route, as JSON, instead of node's default of dropping the socket unanswered.
+ */
+export function createConnectListener(logger: Logger): (req: IncomingMessage, socket: Duplex) => void {
+  return function onConnect(_req, socket) {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    endWithError(socket, 'invalid_path', logger, 'CONNECT');
   };
 }

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { ResolvedLimits } from '../config/runtime-state.js';
-import { createClientErrorListener } from './client-error.js';
+import { createClientErrorListener, createConnectListener } from './client-error.js';
 import { createRequestListener, type ServeDeps } from './request-handler.js';
 
 export function applyTimeouts(server: Server, limits: ResolvedLimits): void {
@@ -15,7 +15,8 @@ export function createProxyServer(deps: ServeDeps, limits: ResolvedLimits, logge
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderSize,
-      requireHostHeader: true,
+      // Checked by the handler, so the 400 is a JSON error like every other (node's is an empty body).
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
       insecureHTTPParser: false,
       // How often node checks headersTimeout/requestTimeout (its default, 30 s, would let a slow
@@ -28,6 +29,7 @@ export function createProxyServer(deps: ServeDeps, limits: ResolvedLimits, logge
   server.maxHeadersCount = 0;
   server.on('checkContinue', createRequestListener(deps, true));
   server.on('clientError', createClientErrorListener(logger));
+  server.on('connect', createConnectListener(logger));
   // No 'upgrade' listener: an Upgrade request is served as a plain request, its Upgrade header
   // dropped as hop-by-hop (RFC 9110 §7.8: a client cannot insist on a protocol change).
   applyTimeouts(server, limits);

@@ -28,6 +28,8 @@ export interface ServeDeps {
 /** A client-chosen X-Request-ID is kept only when it is short and plain. */
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BYTES_AT_START = Symbol('bytesAtStart');
+/** RFC 9110 §7.2 Host: uri-host [":" port] — an IP-literal or a reg-name (RFC 3986 §3.2.2). */
+const VALID_HOST = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/;
 const CLIENT_SOCKET = Symbol('clientSocket');
 
 /**
@@ -68,7 +70,14 @@ async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
   if (deps.draining()) ctx.res.shouldKeepAlive = false;
 
   if (req.rawHeaders.length > state.limits.maxHeaders * 2) throw new GatewayError('headers_too_large');
+  // llhttp takes a request line without a version as HTTP/0.9 and also accepts HTTP/2.0 text
+  // framing; neither is a request this gateway serves (RFC 9112 §3, §2.3).
+  if (req.httpVersionMajor !== 1) throw new GatewayError('bad_request', { message: 'The HTTP version is not supported.' });
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
+  if (req.httpVersionMinor === 1 && req.headers.host === undefined) throw new GatewayError('bad_request', { message: 'The request has no Host header.' });
   if (countHostHeaders(req.rawHeaders) > 1) throw new GatewayError('bad_request', { message: 'The request has more than one Host header.' });
+  // RFC 9112 §3.2: a Host with an invalid value is answered 400 (it is forwarded as X-Forwarded-Host).
+  if (req.headers.host !== undefined && !VALID_HOST.test(req.headers.host)) throw new GatewayError('bad_request', { message: 'The Host header is not valid.' });
 
   let target;
   try {
@@ -79,6 +88,7 @@ async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
   }
   ctx.path = target.path;
   ctx.query = target.query;
+  if (target.authority !== null && !VALID_HOST.test(target.authority)) throw new GatewayError('invalid_path');
   ctx.rawHost = target.authority ?? req.headers.host ?? '';
   ctx.host = hostWithoutPort(ctx.rawHost);
 
@@ -106,6 +116,7 @@ function fail(ctx: RequestContext, deps: ServeDeps, thrown: unknown): void {
 
 function finish(ctx: RequestContext, deps: ServeDeps): void {
   const { res, req, state } = ctx;
+  if (ctx.onClientClose !== null && !res.writableFinished) ctx.onClientClose.abort();
   state.leave();
   deps.metrics.inflight.dec();
   const seconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;

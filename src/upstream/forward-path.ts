@@ -28,14 +28,18 @@ export function countSegments(routePath: string): number {
 /** `basePath` is the target URL's path without trailing slash ('' for none). */
 export function forwardPath(plan: PathPlan, basePath: string, path: string, query: string): string {
   let rest = path;
+  // The client's trailing slash after a stripped prefix (`/api/` → `/base/`) is kept: only a bare
+  // prefix (`/api`) maps to the bare base path.
+  let slashAfterPrefix = false;
   if (plan.replacement !== null) {
     const end = prefixEnd(path, plan.prefixSegments);
     const tail = path.slice(end);
+    slashAfterPrefix = tail === '/';
     rest = plan.replacement + tail;
     if (rest === '') rest = '/';
     else if (rest.charCodeAt(0) !== 0x2f) rest = '/' + rest;
     rest = rest.replace(/\/{2,}/g, '/');
   }
-  const full = basePath === '' ? rest : rest === '/' ? basePath : basePath + rest;
+  const full = basePath === '' ? rest : rest === '/' && !slashAfterPrefix ? basePath : basePath + rest;
   return query === '' ? full : full + query;
 }

@@ -1,17 +1,17 @@
 /**
  * The terminal handler: forwards the request to one target of the route's upstream and streams
- * the answer back, both ways with backpressure (undici `Pool.stream` writes straight into the
- * client response). Made once per route at compile time.
+ * the answer back, both ways with backpressure (see upstream-exchange.ts). Made once per route at
+ * compile time.
  */
 import type { Dispatcher } from 'undici';
 import type { IncomingMessage } from 'node:http';
-import type { Writable } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { Handler } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { connectionTokens, filterRequestHeaders, filterResponseHeaders } from './hop-by-hop.js';
 import { forwardPath, type PathPlan } from './forward-path.js';
 import { isAbort, upstreamFailure } from './upstream-errors.js';
+import { ClientClosedError, UpstreamExchange } from './upstream-exchange.js';
 import type { CompiledUpstream } from './compiled-upstream.js';
 
 export interface ProxyPlan {
@@ -32,18 +32,6 @@ async function* limitedBody(req: IncomingMessage, max: number, ctx: RequestConte
     if (ctx.bytesIn > max) throw new BodyTooLarge();
     yield chunk;
   }
-}
-
-/** Writes the upstream's status and headers (filtered, plus the gateway's own) and hands undici the client response. */
-function writeHead(data: Dispatcher.StreamFactoryData<RequestContext>): Writable {
-  const ctx = data.opaque;
-  const headers = data.headers as Record<string, string | string[] | undefined>;
-  filterResponseHeaders(headers);
-  const own = ctx.responseHeaders;
-  for (const name in own) headers[name] = own[name];
-  ctx.upstreamSeconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
-  ctx.res.writeHead(data.statusCode, headers as Record<string, string | string[]>);
-  return ctx.res;
 }
 
 export function createProxyHandler(plan: ProxyPlan): Handler {
@@ -84,39 +72,39 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       body = req;
     }
 
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
+    const dispatch: Dispatcher.DispatchOptions = {
+      method: req.method as Dispatcher.HttpMethod,
+      path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
+      headers,
+      // undici streams async iterables too (its typings list only Readable).
+      body: body as IncomingMessage | null,
+      headersTimeout: upstream.responseTimeoutMs,
+      bodyTimeout: upstream.responseTimeoutMs,
     };
-    res.once('close', onClose);
+    if (res.destroyed) {
+      // The client left while earlier stages ran: nobody to answer, nothing to send upstream.
+      ctx.errorCode = 'client_closed';
+      return;
+    }
     try {
-      await target.pool.stream<RequestContext>(
-        {
-          method: req.method as Dispatcher.HttpMethod,
-          path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
-          headers,
-          // undici streams async iterables too (its typings list only Readable).
-          body: body as IncomingMessage | null,
-          signal: abort.signal,
-          headersTimeout: upstream.responseTimeoutMs,
-          bodyTimeout: upstream.responseTimeoutMs,
-          opaque: ctx,
-        },
-        writeHead,
-      );
+      await new Promise<void>((resolve, reject) => {
+        const exchange = new UpstreamExchange(ctx, resolve, reject);
+        ctx.onClientClose = exchange;
+        target.pool.dispatch(dispatch, exchange);
+      });
     } catch (err) {
       if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
         res.shouldKeepAlive = false;
         throw new GatewayError('payload_too_large');
       }
-      if (abort.signal.aborted || isAbort(err)) {
+      if (err instanceof ClientClosedError || isAbort(err) || res.destroyed) {
         ctx.errorCode = 'client_closed';
         res.destroy();
         return;
       }
       throw upstreamFailure(err);
     } finally {
-      res.off('close', onClose);
+      ctx.onClientClose = null;
     }
   };
 }

@@ -7,6 +7,8 @@ export interface ListenAddress {
   loopback: boolean;
 }
 
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
 export function parseListen(text: string): ListenAddress | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
   if (!m) return undefined;
@@ -14,6 +16,8 @@ export function parseListen(text: string): ListenAddress | undefined {
   const port = Number(m[3]);
   if (port > 65535) return undefined;
   if (m[1] !== undefined && isIP(host) !== 6) return undefined;
+  // Unbracketed: an IPv4 address or a host name; anything else would only fail at bind time.
+  if (m[2] !== undefined && isIP(host) !== 4 && !HOST_NAME.test(host)) return undefined;
   const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
   return { host, port, loopback };
 }
