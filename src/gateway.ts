@@ -13,6 +13,7 @@ import type { RuntimeState } from './config/runtime-state.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { createLogger, flushLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { AccessLog } from './observability/access-log.js';
 import { defaultRegistry } from './plugins/builtin.js';
 import type { PluginRegistry } from './plugins/registry.js';
 import { applyTimeouts, createProxyServer } from './server/http-server.js';
@@ -95,7 +96,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const deps = { current: () => this.state, logger: this.logger, metrics: this.metrics, draining: () => this.isDraining };
+    const deps = { current: () => this.state, logger: this.logger, metrics: this.metrics, accessLog: new AccessLog(this.logger), draining: () => this.isDraining };
     this.proxyServer = createProxyServer(deps, this.state.limits, this.logger);
     this.adminServer = createAdminServer({ ...deps, reload: () => this.reload() });
     await listen(this.proxyServer, this.state.listen.host, this.state.listen.port);

@@ -116,7 +116,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
 }
 
 export function createAdminServer(deps: AdminDeps): Server {
-  const server = createServer({ requireHostHeader: true, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  // No requireHostHeader: node's 400 for it has an empty body; the admin API answers JSON.
+  const server = createServer({ requireHostHeader: false, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     route(req, res, deps).catch((err: unknown) => {
       deps.logger.error({ err }, 'admin request failed');
       sendError(res, new GatewayError('internal_error'), randomUUID());

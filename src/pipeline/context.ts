@@ -3,6 +3,7 @@
  * its start (`ctx.state`) and finishes on it, whatever reloads happen meanwhile.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RuntimeState, CompiledRoute } from '../config/runtime-state.js';
 
 export type HeaderValue = string | string[];
@@ -44,10 +45,20 @@ export class RequestContext {
   /** Seconds spent waiting for the upstream's response head. */
   upstreamSeconds = -1;
 
+  /**
+   * The client socket, kept from the start: when the response closes, `req.socket` may be null
+   * (undici nulls it on a request body it streamed) and `res.socket` is detached.
+   */
+  readonly socket: Socket | null;
+  /** socket.bytesWritten when this request arrived (keep-alive sockets carry several). */
+  readonly bytesWrittenAtStart: number;
+
   constructor(req: IncomingMessage, res: ServerResponse, state: RuntimeState) {
     this.req = req;
     this.res = res;
     this.state = state;
+    this.socket = req.socket ?? null;
+    this.bytesWrittenAtStart = this.socket?.bytesWritten ?? 0;
     this.start = process.hrtime.bigint();
     this.maxBodySize = state.limits.maxBodySize;
   }

@@ -26,7 +26,7 @@ describe('normalizePath', () => {
     expect(normalizePath(input)).toBe(expected);
   });
 
-  const bad = ['/api/%2f/admin', '/api%2Fadmin', '/api/%5cadmin', '/api/%00', '/api\\admin', '/api/%zz', '/api/%4', '/api/%', 'api', '/a#b', '/a\x01b'];
+  const bad = ['/public/..;/secret', '/public/.;x/y', '/public/%2e%2e;/secret', '/api/%2f/admin', '/api%2Fadmin', '/api/%5cadmin', '/api/%00', '/api\\admin', '/api/%zz', '/api/%4', '/api/%', 'api', '/a#b', '/a\x01b'];
   it.each(bad)('refuses %j', (input) => {
     expect(() => normalizePath(input)).toThrow(PathError);
   });

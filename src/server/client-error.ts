@@ -4,7 +4,7 @@
  * connection is closed.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { errorBody, GatewayError, type ErrorCode } from '../errors.js';
@@ -18,6 +18,14 @@ function codeFor(err: NodeJS.ErrnoException): ErrorCode {
     default:
       return 'bad_request';
   }
+}
+
+/** Errors answered on the socket for a response the handler was still working on. */
+const CLIENT_ERRORS = new WeakMap<ServerResponse, ErrorCode>();
+
+/** The error code node's parser or timeouts answered for this response instead of the handler, if any. */
+export function clientErrorOf(res: ServerResponse): ErrorCode | undefined {
+  return CLIENT_ERRORS.get(res);
 }
 
 /** Writes a catalogue error straight onto the socket and closes it (no ServerResponse exists). */
@@ -35,12 +43,16 @@ function endWithError(socket: Duplex, code: ErrorCode, logger: Logger, cause: st
 
 export function createClientErrorListener(logger: Logger): (err: NodeJS.ErrnoException, socket: Duplex) => void {
   return function onClientError(err, socket) {
-    const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    const current = (socket as Duplex & { _httpMessage?: ServerResponse & { headersSent?: boolean } })._httpMessage;
+    const busy = current?.headersSent;
     if (err.code === 'ECONNRESET' || !socket.writable || busy) {
       socket.destroy();
       return;
     }
-    endWithError(socket, codeFor(err), logger, err.code);
+    const code = codeFor(err);
+    // A request already being handled (a body too slow for requestTimeout) is logged with this answer.
+    if (current) CLIENT_ERRORS.set(current, code);
+    endWithError(socket, code, logger, err.code);
   };
 }
 

@@ -5,12 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { RuntimeState } from '../config/runtime-state.js';
-import { GatewayError, sendError, toGatewayError } from '../errors.js';
+import { ERRORS, GatewayError, sendError, toGatewayError } from '../errors.js';
+import { clientErrorOf } from './client-error.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { NO_ROUTE } from '../observability/metrics.js';
+import type { AccessLog } from '../observability/access-log.js';
 import { RequestContext } from '../pipeline/context.js';
 import { PathError, splitTarget } from '../router/normalize-path.js';
 import { unmapIPv4 } from '../util/cidr.js';
@@ -21,23 +22,15 @@ export interface ServeDeps {
   current(): RuntimeState;
   logger: Logger;
   metrics: GatewayMetrics;
+  accessLog: AccessLog;
   /** True once shutdown began: answers close their connections. */
   draining(): boolean;
 }
 
 /** A client-chosen X-Request-ID is kept only when it is short and plain. */
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-const BYTES_AT_START = Symbol('bytesAtStart');
 /** RFC 9110 §7.2 Host: uri-host [":" port] — an IP-literal or a reg-name (RFC 3986 §3.2.2). */
 const VALID_HOST = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/;
-const CLIENT_SOCKET = Symbol('clientSocket');
-
-/**
- * The client socket is kept from the start: by the time the response closes, `req.socket` may be
- * null (undici nulls it on an IncomingMessage it streamed as a request body) and `res.socket` is
- * detached, so neither can be read then.
- */
-type Res = ServerResponse & { [BYTES_AT_START]?: number; [CLIENT_SOCKET]?: Socket | null };
 
 /** `Host` value → lower-case host without port (`[::1]:8080` → `::1`). */
 export function hostWithoutPort(host: string): string {
@@ -120,29 +113,34 @@ function finish(ctx: RequestContext, deps: ServeDeps): void {
   state.leave();
   deps.metrics.inflight.dec();
   const seconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
-  // 499 (as nginx logs it): the client left before an answer was sent.
-  const status = res.headersSent ? res.statusCode : 499;
+  // 499 (as nginx logs it): the client left before an answer was sent — unless node's own
+  // timeout or parser answered on the socket (client-error.ts).
+  let status = res.headersSent ? res.statusCode : 499;
+  if (!res.headersSent) {
+    const answered = clientErrorOf(res);
+    if (answered !== undefined) {
+      status = ERRORS[answered].status;
+      ctx.errorCode = answered;
+    }
+  }
   const route = ctx.route?.name ?? NO_ROUTE;
   deps.metrics.observeRequest(route, req.method ?? 'GET', status, seconds);
   if (ctx.upstreamSeconds >= 0 && ctx.route) deps.metrics.observeUpstream(ctx.route.upstream.name, ctx.upstreamSeconds);
   if (state.log.access) {
-    const socket = (res as Res)[CLIENT_SOCKET];
-    deps.logger.info(
-      {
-        requestId: ctx.requestId,
-        method: req.method,
-        path: ctx.path,
-        route: ctx.route?.name ?? null,
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        upstream: ctx.upstreamTarget,
-        bytesIn: ctx.bytesIn,
-        bytesOut: socket ? socket.bytesWritten - ((res as Res)[BYTES_AT_START] ?? 0) : 0,
-        clientIp: ctx.clientIp,
-        error: ctx.errorCode ?? undefined,
-      },
-      'request',
-    );
+    const socket = ctx.socket;
+    deps.accessLog.write({
+      requestId: ctx.requestId,
+      method: req.method ?? '',
+      path: ctx.path,
+      route: ctx.route?.name ?? null,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+      upstream: ctx.upstreamTarget,
+      bytesIn: ctx.bytesIn,
+      bytesOut: socket ? socket.bytesWritten - ctx.bytesWrittenAtStart : 0,
+      clientIp: ctx.clientIp,
+      error: ctx.errorCode,
+    });
   }
 }
 
@@ -154,8 +152,6 @@ export function createRequestListener(deps: ServeDeps, expectContinue = false): 
     deps.metrics.inflight.inc();
     const ctx = new RequestContext(req, res, state);
     ctx.expectContinue = expectContinue;
-    (res as Res)[CLIENT_SOCKET] = req.socket;
-    (res as Res)[BYTES_AT_START] = req.socket?.bytesWritten ?? 0;
     res.once('close', () => finish(ctx, deps));
     handle(ctx, deps).catch((err: unknown) => fail(ctx, deps, err));
   };

@@ -14,6 +14,7 @@ describe('forwardPath', () => {
     ['/', '', '', '/x/y', '', '/x/y'],
     ['/api', '/base', '', '/api/x', '?q', '/base/x?q'],
     ['/api', '/base', '', '/api', '', '/base'],
+    ['/api', '/base', '', '/api/', '', '/base/'],
     ['/api', '/base', null, '/api/x', '', '/base/api/x'],
   ];
   it.each(cases)('%s base=%s repl=%s: %s%s -> %s', (route, base, replacement, path, query, expected) => {

@@ -119,6 +119,10 @@ describe('slow clients', () => {
     expectTimedOut(result, 2000);
     expect(result.sent).toBeLessThan(100);
     expect(complete.length).toBe(done);
+    // The access log tells the same story as the client saw: 408, not a client that left (499).
+    await new Promise((r) => setTimeout(r, 50));
+    const line = gw.logs.filter((l) => l.msg === 'request' && l.path === '/public/x' && l.method === 'POST').at(-1);
+    expect(line).toMatchObject({ status: 408, error: 'request_timeout' });
   });
 
   it('a head sent slowly but within headersTimeout is served (the cut-off is the timeout, not the pace)', async () => {

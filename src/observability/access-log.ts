@@ -1,0 +1,49 @@
+/**
+ * The access log: one JSON line per request, written straight to the logger's destination.
+ * The fields are fixed, so the line is assembled here rather than through pino's generic
+ * serialiser (a fifth of the gateway's per-request cost in profiles); it has the same shape as
+ * every other log line (`level`, `time`, `pid`, `msg`) and honours the logger's level.
+ */
+import { symbols, type Logger } from 'pino';
+
+export interface AccessRecord {
+  requestId: string;
+  method: string;
+  /** Normalised path, without the query (queries often carry secrets). */
+  path: string;
+  route: string | null;
+  status: number;
+  durationMs: number;
+  upstream: string | null;
+  bytesIn: number;
+  bytesOut: number;
+  clientIp: string;
+  error: string | null;
+}
+
+const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
+
+export function formatAccessLine(r: AccessRecord, time: string, pid: number): string {
+  return (
+    `{"level":"info","time":"${time}","pid":${pid},"requestId":${str(r.requestId)},"method":${str(r.method)},` +
+    `"path":${str(r.path)},"route":${str(r.route)},"status":${r.status},"durationMs":${r.durationMs},` +
+    `"upstream":${str(r.upstream)},"bytesIn":${r.bytesIn},"bytesOut":${r.bytesOut},"clientIp":${str(r.clientIp)}` +
+    (r.error === null ? '' : `,"error":${str(r.error)}`) +
+    `,"msg":"request"}\n`
+  );
+}
+
+export class AccessLog {
+  private readonly logger: Logger;
+  private readonly stream: { write(line: string): unknown };
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+    this.stream = (logger as unknown as Record<symbol, { write(line: string): unknown }>)[symbols.streamSym]!;
+  }
+
+  write(record: AccessRecord): void {
+    if (!this.logger.isLevelEnabled('info')) return;
+    this.stream.write(formatAccessLine(record, new Date().toISOString(), process.pid));
+  }
+}
