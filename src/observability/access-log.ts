@@ -21,7 +21,9 @@ export interface AccessRecord {
   error: string | null;
 }
 
-const str = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
+// Characters that need escaping in a JSON string; most values have none and skip JSON.stringify.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+const str = (value: string | null): string => (value === null ? 'null' : NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`);
 
 export function formatAccessLine(r: AccessRecord, time: string, pid: number): string {
   return (
@@ -36,6 +38,9 @@ export function formatAccessLine(r: AccessRecord, time: string, pid: number): st
 export class AccessLog {
   private readonly logger: Logger;
   private readonly stream: { write(line: string): unknown };
+  // The ISO time string is rebuilt only when the millisecond changes.
+  private lastMs = 0;
+  private lastIso = '';
 
   constructor(logger: Logger) {
     this.logger = logger;
@@ -44,6 +49,11 @@ export class AccessLog {
 
   write(record: AccessRecord): void {
     if (!this.logger.isLevelEnabled('info')) return;
-    this.stream.write(formatAccessLine(record, new Date().toISOString(), process.pid));
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastIso = new Date(now).toISOString();
+    }
+    this.stream.write(formatAccessLine(record, this.lastIso, process.pid));
   }
 }

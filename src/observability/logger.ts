@@ -7,8 +7,8 @@ const FLUSH_INTERVAL_MS = 500;
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   let destination = options.destination;
   if (destination === undefined) {
-    const buffered = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
-    // The 4 KB buffer keeps writes off the hot path under load; without a periodic flush a quiet
+    const buffered = pinoDestination({ dest: 1, sync: false, minLength: 8192 });
+    // The 8 KB buffer keeps writes off the hot path under load; without a periodic flush a quiet
     // gateway would hold its "listening" line and reload errors until exit.
     setInterval(() => {
       try {

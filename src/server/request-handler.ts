@@ -111,7 +111,7 @@ function finish(ctx: RequestContext, deps: ServeDeps): void {
   const { res, req, state } = ctx;
   if (ctx.onClientClose !== null && !res.writableFinished) ctx.onClientClose.abort();
   state.leave();
-  deps.metrics.inflight.dec();
+  deps.metrics.requestEnded();
   const seconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
   // 499 (as nginx logs it): the client left before an answer was sent — unless node's own
   // timeout or parser answered on the socket (client-error.ts).
@@ -149,7 +149,7 @@ export function createRequestListener(deps: ServeDeps, expectContinue = false): 
   return function onRequest(req, res) {
     const state = deps.current();
     state.enter();
-    deps.metrics.inflight.inc();
+    deps.metrics.requestStarted();
     const ctx = new RequestContext(req, res, state);
     ctx.expectContinue = expectContinue;
     res.once('close', () => finish(ctx, deps));

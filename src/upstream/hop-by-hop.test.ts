@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionTokens, filterRequestHeaders, filterResponseHeaders } from './hop-by-hop.js';
+import { connectionTokens, filterRequestHeaders, responseHeaders } from './hop-by-hop.js';
 
 describe('hop-by-hop filtering', () => {
   it('drops hop-by-hop, gateway-owned and Connection-named request fields', () => {
@@ -9,10 +9,9 @@ describe('hop-by-hop filtering', () => {
     expect(out).toEqual(['Accept', '*/*', 'X-Keep', 'yes']);
   });
 
-  it('drops hop-by-hop and Connection-named response fields', () => {
-    const headers: Record<string, string | string[] | undefined> = { connection: 'x-internal', 'x-internal': 'leak', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] };
-    filterResponseHeaders(headers);
-    expect(headers).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+  it('drops hop-by-hop and Connection-named response fields, then adds the gateway\'s own', () => {
+    const headers: Record<string, string | string[] | undefined> = { connection: 'x-internal', 'x-internal': 'leak', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'upstream-chosen' };
+    expect(responseHeaders(headers, { 'x-request-id': 'gw-1' })).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'gw-1' });
   });
 
   it('reads Connection tokens, ignoring close and keep-alive', () => {

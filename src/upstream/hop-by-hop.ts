@@ -29,6 +29,11 @@ export const GATEWAY_OWNED_REQUEST = new Set([
 /** Lower-case names listed in Connection header values, e.g. `close, X-Foo` → {close, x-foo}. */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
+  // The common case, a plain `keep-alive` or `close`, names no header.
+  if (typeof value === 'string' && value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return null;
+  }
   const text = Array.isArray(value) ? value.join(',') : value;
   let tokens: Set<string> | null = null;
   for (const part of text.split(',')) {
@@ -52,9 +57,22 @@ export function filterRequestHeaders(rawHeaders: readonly string[], connection: 
   }
 }
 
-/** Removes hop-by-hop fields (and those the upstream's Connection names) from undici's response headers, in place. */
-export function filterResponseHeaders(headers: Record<string, string | string[] | undefined>): void {
-  const connection = connectionTokens(headers['connection']);
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-  if (connection) for (const name of connection) delete headers[name];
+/**
+ * The response headers to send the client: undici's parsed upstream headers without hop-by-hop
+ * fields (and those the upstream's Connection names), then the gateway's own on top. A new
+ * object rather than `delete` on undici's, which would drop it into V8's slow dictionary mode.
+ */
+export function responseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  own: Record<string, string | string[]>,
+): Record<string, string | string[]> {
+  const connection = connectionTokens(upstream['connection']);
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || (connection !== null && connection.has(name))) continue;
+    out[name] = value;
+  }
+  for (const name in own) out[name] = own[name]!;
+  return out;
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { Handler } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { connectionTokens, filterRequestHeaders, filterResponseHeaders } from './hop-by-hop.js';
+import { connectionTokens, filterRequestHeaders } from './hop-by-hop.js';
 import { forwardPath, type PathPlan } from './forward-path.js';
 import { isAbort, upstreamFailure } from './upstream-errors.js';
 import { ClientClosedError, UpstreamExchange } from './upstream-exchange.js';

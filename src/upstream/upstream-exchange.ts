@@ -10,7 +10,7 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../pipeline/context.js';
-import { filterResponseHeaders } from './hop-by-hop.js';
+import { responseHeaders } from './hop-by-hop.js';
 
 /** The client went away: the upstream request is aborted with this. */
 export class ClientClosedError extends Error {
@@ -46,12 +46,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational: not forwarded
     const ctx = this.ctx;
-    const out = headers as Record<string, string | string[] | undefined>;
-    filterResponseHeaders(out);
-    const own = ctx.responseHeaders;
-    for (const name in own) out[name] = own[name];
     ctx.upstreamSeconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
-    ctx.res.writeHead(statusCode, out as Record<string, string | string[]>);
+    ctx.res.writeHead(statusCode, responseHeaders(headers as Record<string, string | string[] | undefined>, ctx.responseHeaders));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

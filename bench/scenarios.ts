@@ -1,0 +1,67 @@
+/**
+ * The scenarios, in the order they appear in the table. Adding one is adding an entry: a
+ * gateway scenario gives its config (the runner adds the listeners, the log and the upstream's
+ * address) and the request it sends, e.g. for a later "JWT + CORS" scenario:
+ *
+ *   {
+ *     name: 'portcullis-jwt-cors',
+ *     description: 'JWT (HS256) + CORS on one route',
+ *     server: 'gateway',
+ *     config: ({ upstream }) => `auth: { users: { type: jwt, secret: bench-secret } }\n` + ...,
+ *     request: { ...BENCH_REQUEST, headers: { ...BENCH_REQUEST.headers, authorization: `Bearer ${token}`, origin: 'https://app.example.com' } },
+ *   }
+ */
+import type { BenchRequest } from './load.js';
+import { BENCH_ROUTE, routesConfig } from './route-set.js';
+
+export interface ScenarioContext {
+  /** Origin of the bench upstream, e.g. http://127.0.0.1:40001 */
+  upstream: string;
+  /** An origin nothing listens on, for upstreams that must never be reached. */
+  deadTarget: string;
+}
+
+export interface Scenario {
+  /** Unique; also how BENCH_ONLY selects it. */
+  name: string;
+  /** One line for the table. */
+  description: string;
+  /** `direct` hits the upstream; `bare-proxy` is the baseline; `gateway` runs Portcullis with `config`. */
+  server: 'direct' | 'bare-proxy' | 'gateway';
+  /** Gateway config YAML without `listen`/`admin`/`log` (the runner sets those). */
+  config?: (ctx: ScenarioContext) => string;
+  request: BenchRequest;
+  /** Status every response must have (checked once before measuring). Default 200. */
+  expectStatus?: number;
+  /** Whether the body must be the upstream's (default true for 2xx). */
+  expectUpstreamBody?: boolean;
+}
+
+/** The name of the baseline scenario all ratios are against. */
+export const BASELINE = 'bare-proxy';
+
+/** What every scenario sends unless it says otherwise: a plain API GET. */
+export const BENCH_REQUEST: BenchRequest = {
+  method: 'GET',
+  path: BENCH_ROUTE.request,
+  headers: { accept: 'application/json', 'user-agent': 'portcullis-bench/1', 'accept-language': 'en' },
+};
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'direct', description: 'autocannon straight at the upstream (no proxy)', server: 'direct', request: BENCH_REQUEST },
+  { name: BASELINE, description: 'node:http + one undici Pool, pass-through (baseline)', server: 'bare-proxy', request: BENCH_REQUEST },
+  {
+    name: 'portcullis-1-route',
+    description: 'gateway, 1 route, access log on',
+    server: 'gateway',
+    config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget),
+    request: BENCH_REQUEST,
+  },
+  {
+    name: 'portcullis-1000-routes',
+    description: 'gateway, 1,000 routes (params, hosts, methods), hits #701, access log on',
+    server: 'gateway',
+    config: ({ upstream, deadTarget }) => routesConfig(1000, upstream, deadTarget),
+    request: BENCH_REQUEST,
+  },
+];
