@@ -35,7 +35,7 @@ const ROOT = new URL('../../', import.meta.url);
 const server = (file: string) => new URL(`./servers/${file}`, import.meta.url);
 
 /** Listeners on free ports and the access log on; scenario configs add upstreams and routes. */
-const GATEWAY_HEADER = 'listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nlog: { level: info, access: true }\n';
+const gatewayHeader = (accessLog: boolean) => `listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\nlog: { level: info, access: ${accessLog} }\n`;
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -90,7 +90,7 @@ async function startScenarioServer(s: Scenario, ctx: ScenarioContext, upstream: 
       return startServer<BareProxySettings>(s.name, server('bare-proxy.js'), { target: ctx.upstream, connections: 128, mode: config.bareMode });
     case 'gateway': {
       if (!s.config) throw new Error(`scenario ${s.name} runs the gateway but has no config`);
-      const configText = GATEWAY_HEADER + s.config(ctx);
+      const configText = gatewayHeader(s.accessLog ?? true) + s.config(ctx);
       return startServer<GatewayServerSettings>(s.name, server('gateway.js'), { configText, logFile: config.logFile }, execArgv);
     }
   }

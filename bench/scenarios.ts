@@ -35,6 +35,8 @@ export interface Scenario {
   expectStatus?: number;
   /** Whether the body must be the upstream's (default true for 2xx). */
   expectUpstreamBody?: boolean;
+  /** Gateway scenarios: write the access log (default true). */
+  accessLog?: boolean;
 }
 
 /** The name of the baseline scenario all ratios are against. */
@@ -56,6 +58,14 @@ export const SCENARIOS: Scenario[] = [
     server: 'gateway',
     config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget),
     request: BENCH_REQUEST,
+  },
+  {
+    name: 'portcullis-no-access-log',
+    description: 'gateway, 1 route, access log off (what the access log costs)',
+    server: 'gateway',
+    config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget),
+    request: BENCH_REQUEST,
+    accessLog: false,
   },
   {
     name: 'portcullis-1000-routes',
