@@ -15,6 +15,9 @@
  * never with the number of routes.
  */
 import FindMyWay from 'find-my-way';
+import { hasEmptyParam, matchSegments, overlaps, parentPath, patternOrder, positional } from './pattern.js';
+
+export { PARAM_SEGMENT } from './pattern.js';
 
 export interface RouteMatch {
   /** Normalised path prefix or exact path, e.g. `/api/orders/:id`. */
@@ -70,8 +73,6 @@ type Tree<R> = { fmw: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>; slots: Map<s
 const NOT_FOUND = { kind: 'not_found' } as const;
 const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-export const PARAM_SEGMENT = /^:([A-Za-z_][A-Za-z0-9_]*)$/;
-
 function specificity<R extends Routable>(a: Candidate<R>, b: Candidate<R>): number {
   const ma = a.route.match;
   const mb = b.route.match;
@@ -79,31 +80,6 @@ function specificity<R extends Routable>(a: Candidate<R>, b: Candidate<R>): numb
   if (ma.headers.length !== mb.headers.length) return mb.headers.length - ma.headers.length;
   if ((ma.methods === null) !== (mb.methods === null)) return ma.methods === null ? 1 : -1;
   return a.route.name < b.route.name ? -1 : a.route.name > b.route.name ? 1 : 0;
-}
-
-/** `/users/:id/orders` → pattern `/users/:p1/orders` and names ['id']. */
-function positional(path: string): { pattern: string; names: string[] } {
-  const names: string[] = [];
-  const segments = path.split('/').map((seg) => {
-    const m = PARAM_SEGMENT.exec(seg);
-    if (!m) return seg;
-    names.push(m[1]!);
-    return `:p${names.length}`;
-  });
-  return { pattern: segments.join('/'), names };
-}
-
-/** `/a/b` → `/a`; `/a/b/` → `/a/b` (a prefix route `/a/b` covers `/a/b/`). */
-function parentPath(path: string): string {
-  if (path.length > 1 && path.endsWith('/')) return path.slice(0, -1);
-  const cut = path.lastIndexOf('/');
-  return cut <= 0 ? '/' : path.slice(0, cut);
-}
-
-/** find-my-way lets `:p` match an empty last segment (`/users/` for `/users/:id`); a param never is empty. */
-function hasEmptyParam(params: Record<string, string | undefined>): boolean {
-  for (const key in params) if (key !== '*' && params[key] === '') return true;
-  return false;
 }
 
 export class RouteTable<R extends Routable> {
@@ -240,65 +216,6 @@ export class RouteTable<R extends Routable> {
     if (allow) return { kind: 'method_not_allowed', allow: [...allow].sort() };
     return NOT_FOUND;
   }
-}
-
-const isParam = (segment: string) => segment.charCodeAt(0) === 0x3a; // ':'
-
-/**
- * Whether two registered patterns can match a common path. Segments compare equal or one is a
- * param; a trailing `*` (everything below a prefix, possibly nothing) absorbs any longer tail.
- */
-function overlaps(a: string[], b: string[]): boolean {
-  const wildA = a[a.length - 1] === '*';
-  const wildB = b[b.length - 1] === '*';
-  const lenA = wildA ? a.length - 1 : a.length;
-  const lenB = wildB ? b.length - 1 : b.length;
-  for (let i = 1; i < Math.min(lenA, lenB); i++) {
-    if (a[i] !== b[i] && !isParam(a[i]!) && !isParam(b[i]!)) return false;
-  }
-  if (lenA === lenB) return wildA === wildB;
-  return lenA < lenB ? wildA : wildB;
-}
-
-/** Static segments before params, position by position: the order find-my-way itself prefers. */
-function patternOrder(a: string[], b: string[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 1; i < n; i++) {
-    const pa = a[i] === '*' ? 2 : isParam(a[i]!) ? 1 : 0;
-    const pb = b[i] === '*' ? 2 : isParam(b[i]!) ? 1 : 0;
-    if (pa !== pb) return pa - pb;
-  }
-  if (a.length !== b.length) return b.length - a.length;
-  const ja = a.join('/');
-  const jb = b.join('/');
-  return ja < jb ? -1 : ja > jb ? 1 : 0;
-}
-
-function decodeParam(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
-/** Matches a concrete path (split on `/`) against a pattern; params by position (`p1`…) or null. */
-function matchSegments(pattern: string[], path: string[]): Record<string, string> | null {
-  const wild = pattern[pattern.length - 1] === '*';
-  const fixed = wild ? pattern.length - 1 : pattern.length;
-  if (wild ? path.length < pattern.length : path.length !== pattern.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 1; i < fixed; i++) {
-    const p = pattern[i]!;
-    const seg = path[i]!;
-    if (isParam(p)) {
-      if (seg === '') return null;
-      params[p.slice(1)] = decodeParam(seg);
-    } else if (p !== seg && p !== decodeParam(seg)) {
-      return null;
-    }
-  }
-  return params;
 }
 
 function headersMatch(wanted: readonly (readonly [string, string])[], headers: Record<string, string | string[] | undefined>): boolean {
