@@ -8,6 +8,8 @@ import type { ServerResponse } from 'node:http';
 export const ERRORS = {
   bad_request: { status: 400, message: 'The request is malformed.' },
   invalid_path: { status: 400, message: 'The request path is not acceptable.' },
+  invalid_header: { status: 400, message: 'A request header value is not acceptable.' },
+  validation_failed: { status: 400, message: 'The request body does not match the expected schema.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
   invalid_token: { status: 401, message: 'The credentials are missing or invalid.' },
   forbidden: { status: 403, message: 'Access to this resource is forbidden.' },

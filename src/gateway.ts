@@ -170,7 +170,10 @@ export class Gateway {
     if (this.proxyServer) applyTimeouts(this.proxyServer, next.limits);
     if (next.log.level !== this.logger.level) this.logger.level = next.log.level;
     this.metrics.retainOnly(new Set(next.routes.map((r) => r.name)), new Set(next.upstreams.keys()));
-    old.retire(() => this.pools.release(old.poolKeys));
+    old.retire(() => {
+      this.pools.release(old.poolKeys);
+      old.dispose();
+    });
     this.metrics.reloads.labels('ok').inc();
     this.logger.info({ generation: next.generation, routes: next.routes.length }, 'config reloaded');
     return { ok: true, generation: next.generation, errors: [], warnings };
@@ -207,6 +210,7 @@ export class Gateway {
     } else {
       await this.pools.closeAll();
     }
+    this.state.dispose();
     if (admin) {
       const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
       admin.closeAllConnections();

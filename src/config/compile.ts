@@ -4,7 +4,8 @@
  * anything. A failure releases what was acquired and leaves the running state alone.
  */
 import type { Logger } from 'pino';
-import { compose } from '../pipeline/compose.js';
+import { compose, type Middleware } from '../pipeline/compose.js';
+import type { RequestContext } from '../pipeline/context.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { RouteTable, type RouteMatch } from '../router/route-table.js';
 import { CompiledUpstream, type Target } from '../upstream/compiled-upstream.js';
@@ -94,14 +95,33 @@ function routeMatch(route: RouteConfig): RouteMatch {
   return Object.freeze({ path: m.path, exact: m.exact ?? false, methods, hosts, headers });
 }
 
+/**
+ * The end of a preflight chain no plugin answered: 204 without CORS headers, so the browser
+ * refuses the cross-origin call (the CORS plugin answers allowed origins itself).
+ */
+async function answerPreflight(ctx: RequestContext): Promise<void> {
+  ctx.res.writeHead(204, { ...ctx.responseHeaders, 'content-length': '0' });
+  ctx.res.end();
+}
+
 export function compileConfig(config: GatewayConfig, generation: number, deps: CompileDeps): RuntimeState {
   const frozen = deepFreeze(structuredClone(config));
   const acquired: string[] = [];
+  const disposers: (() => void)[] = [];
   try {
     const upstreams = new Map<string, CompiledUpstream>();
     for (const [name, upstream] of Object.entries(frozen.upstreams)) upstreams.set(name, compileUpstream(name, upstream, deps.pools, acquired));
 
     const plugins = deps.plugins.ordered();
+    const pluginDeps = { logger: deps.logger, clock: deps.clock };
+    // Shared plugin state (auth providers, key caches) is made once per config, before routes.
+    const shared = new Map<string, unknown>();
+    for (const p of plugins) {
+      if (!p.prepare) continue;
+      const value = p.prepare(frozen[p.configKey] as never, frozen, pluginDeps);
+      shared.set(p.name, value);
+      if (p.dispose) disposers.push(() => p.dispose!(value as never));
+    }
     const routes: CompiledRoute[] = frozen.routes.map((route) => {
       const upstream = upstreams.get(route.upstream)!;
       const terminal = createProxyHandler({
@@ -112,10 +132,24 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
           replacement: route.rewrite !== undefined ? route.rewrite.replace(/\/+$/, '') : route.stripPrefix ? '' : null,
         },
       });
-      const active = plugins.filter((p) => route[p.configKey] !== undefined);
       const logger = deps.logger.child({ route: route.name });
-      const middlewares = active.map((p) => p.create(route[p.configKey] as never, route, { logger, clock: deps.clock }));
-      return Object.freeze({ name: route.name, match: routeMatch(route), config: route, upstream, handler: compose(middlewares, terminal), plugins: active.map((p) => p.name) });
+      const chain: { plugin: (typeof plugins)[number]; middleware: Middleware }[] = [];
+      for (const p of plugins) {
+        const global = frozen[p.configKey];
+        const value = route[p.configKey] ?? p.defaultFor?.(route, global as never);
+        if (value === undefined) continue;
+        chain.push({ plugin: p, middleware: p.create(value as never, route, { logger, clock: deps.clock, shared: shared.get(p.name) as never, global: global as never }) });
+      }
+      const preflightChain = chain.filter((c) => c.plugin.runsOnPreflight);
+      return Object.freeze({
+        name: route.name,
+        match: routeMatch(route),
+        config: route,
+        upstream,
+        handler: compose(chain.map((c) => c.middleware), terminal),
+        preflight: preflightChain.length === 0 ? null : compose(preflightChain.map((c) => c.middleware), answerPreflight),
+        plugins: chain.map((c) => c.plugin.name),
+      });
     });
 
     const admin = frozen.admin ?? {};
@@ -130,9 +164,11 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       { listen: parseListen(admin.listen ?? DEFAULTS.adminListen)!, token: admin.token ?? '' },
       { level: frozen.log?.level ?? 'info', access: frozen.log?.access ?? true },
       acquired,
+      disposers,
     );
   } catch (err) {
     deps.pools.release(acquired);
+    for (const dispose of disposers) dispose();
     throw err;
   }
 }

@@ -42,7 +42,7 @@ function walk(schema: TSchema, path: string, rows: Row[], required: boolean, des
 
 export function renderConfigDocs(registry: PluginRegistry): string {
   const rows: Row[] = [];
-  walk(buildConfigSchema(registry.routeSchemas()), '', rows, false);
+  walk(buildConfigSchema(registry.routeSchemas(), registry.globalSchemas()), '', rows, false);
   const lines = [
     '# Configuration reference',
     '',

@@ -27,6 +27,8 @@ export interface CompiledRoute extends Routable {
   readonly upstream: CompiledUpstream;
   /** The route's pre-composed chain: plugins by priority, then the proxy. */
   readonly handler: Handler;
+  /** The chain for CORS preflights: only plugins that run on them; null when none does. */
+  readonly preflight: Handler | null;
   /** Names of the plugins in the chain, outermost first (for /admin/routes). */
   readonly plugins: readonly string[];
 }
@@ -48,7 +50,20 @@ export class RuntimeState {
     readonly log: { level: string; access: boolean },
     /** Pool registry keys this state holds a reference to. */
     readonly poolKeys: readonly string[],
+    /** Release plugin resources (timers, caches) made for this state. */
+    private readonly disposers: (() => void)[] = [],
   ) {}
+
+  /** Runs the plugin disposers once (on retirement after the last request, or at shutdown). */
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) {
+      try {
+        d();
+      } catch {
+        // A failing disposer must not stop the others.
+      }
+    }
+  }
 
   get routes(): readonly CompiledRoute[] {
     return this.table.routes;

@@ -91,7 +91,7 @@ export const RouteCoreProperties = {
 } satisfies Record<string, TSchema>;
 
 /** Builds the whole document schema; `routeExtensions` are the plugins' per-route keys. */
-export function buildConfigSchema(routeExtensions: Record<string, TSchema>) {
+export function buildConfigSchema(routeExtensions: Record<string, TSchema>, globalExtensions: Record<string, TSchema> = {}) {
   const Route = Type.Object({ ...RouteCoreProperties, ...mapOptional(routeExtensions) }, { ...Strict, description: 'A route: what it matches and where it goes.' });
   return Type.Object(
     {
@@ -118,6 +118,7 @@ export function buildConfigSchema(routeExtensions: Record<string, TSchema>) {
       ),
       upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), UpstreamSchema, { description: 'Named upstreams.' }),
       routes: Type.Array(Route, { description: 'The routes; the most specific match wins, whatever their order.' }),
+      ...mapOptional(globalExtensions),
     },
     { ...Strict, description: 'A Portcullis gateway configuration.' },
   );
@@ -152,4 +153,6 @@ export interface GatewayConfig {
   log?: { level?: string; access?: boolean };
   upstreams: Record<string, UpstreamConfig>;
   routes: RouteConfig[];
+  /** Plugins' top-level keys (auth providers, cors and securityHeaders defaults, …). */
+  [pluginKey: string]: unknown;
 }

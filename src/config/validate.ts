@@ -26,7 +26,7 @@ function schemaValidator(registry: PluginRegistry) {
   if (!validate) {
     const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
     ajv.addVocabulary(['x-message']);
-    validate = ajv.compile(buildConfigSchema(registry.routeSchemas()));
+    validate = ajv.compile(buildConfigSchema(registry.routeSchemas(), registry.globalSchemas()));
     validators.set(registry, validate);
   }
   return validate;
@@ -162,7 +162,14 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
       for (const p of plugin.validate(value as never, route, config)) problems.push({ ...p, path: at(plugin.configKey, ...p.path) });
     }
   }));
-  if (schemaOk) problems.push(...shadowedRoutes(config.routes));
+  if (schemaOk) {
+    for (const plugin of registry.ordered()) {
+      const value = config[plugin.configKey];
+      if (value === undefined || !plugin.globalSchema || !plugin.validateGlobal) continue;
+      for (const p of plugin.validateGlobal(value as never, config)) problems.push({ ...p, path: [plugin.configKey, ...p.path] });
+    }
+    problems.push(...shadowedRoutes(config.routes));
+  }
   return problems;
 }
 

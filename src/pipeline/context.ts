@@ -8,6 +8,20 @@ import type { RuntimeState, CompiledRoute } from '../config/runtime-state.js';
 
 export type HeaderValue = string | string[];
 
+/** A verified identity, set by the auth plugin; the only source of identity headers upstream. */
+export interface Identity {
+  /** The auth provider that verified it (a key of the top-level `auth`). */
+  provider: string;
+  subject: string | null;
+  email: string | null;
+  roles: readonly string[];
+  scopes: readonly string[];
+  /** The API-key consumer, or the subject for tokens. */
+  consumer: string | null;
+  /** Verified token claims (empty for API keys). */
+  claims: Readonly<Record<string, unknown>>;
+}
+
 export class RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -40,6 +54,18 @@ export class RequestContext {
   bytesIn = 0;
   /** Error code the gateway answered with, if any (for logs). */
   errorCode: string | null = null;
+  /** Set by auth once credentials are verified. */
+  identity: Identity | null = null;
+  /** Extra request headers for the upstream, [name, value, …], added after filtering. */
+  upstreamHeaders: string[] | null = null;
+  /** Lower-case request headers not to forward (e.g. credentials with hideCredentials). */
+  hiddenRequestHeaders: Set<string> | null = null;
+  /** Lower-case upstream response headers not to return (e.g. Server, X-Powered-By). */
+  hiddenResponseHeaders: Set<string> | null = null;
+  /** A request body a plugin already read (under a cap); forwarded instead of the stream. */
+  requestBody: Buffer | null = null;
+  /** A CORS preflight, routed by the method it announces. */
+  preflight = false;
   /** Told when the client response closes before it finished (aborts the upstream call). */
   onClientClose: { abort(): void } | null = null;
   /** Seconds spent waiting for the upstream's response head. */

@@ -2,6 +2,10 @@
  * A plugin is a schema plus a factory, in its own folder (Kong's handler + schema, Envoy's
  * per-filter config). The core knows plugins only through this shape; registering one is a line
  * in src/plugins/builtin.ts.
+ *
+ * Lifecycle, per compiled config: `prepare` once (shared state such as auth providers and their
+ * key caches), `create` once per route it applies to, `dispose` when that config is retired and
+ * its last request has finished. Nothing of a plugin runs per request but its middleware.
  */
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
@@ -22,22 +26,47 @@ export interface PluginDeps {
   clock: Clock;
 }
 
-export interface PluginDefinition<S extends TSchema = TSchema> {
+export interface PluginDefinition<S extends TSchema = TSchema, G extends TSchema = TSchema, Shared = unknown> {
   /** Unique name, kebab-case; also the folder name. */
   name: string;
-  /** The per-route config key it owns, e.g. `cors`. */
+  /** The per-route config key it owns, e.g. `cors`; also its top-level key when it has `globalSchema`. */
   configKey: string;
-  /** Runs before plugins with lower numbers (Kong style): auth 1000s, limits 900s, transforms 800s. */
+  /** Runs before plugins with lower numbers (Kong style): CORS 2000, auth 1000s, limits 900s, transforms 800s. */
   priority: number;
   schema: S;
+  /** Schema of the top-level key of the same name (defaults for every route, or shared definitions). */
+  globalSchema?: G;
+  /**
+   * Runs for CORS preflights (OPTIONS with Access-Control-Request-Method), which are routed by
+   * the method they announce; plugins without it are skipped for preflights.
+   */
+  runsOnPreflight?: boolean;
   // Method syntax on purpose: a PluginDefinition<TObject<…>> must be assignable to the
   // registry's PluginDefinition<TSchema> (parameters of methods are checked bivariantly).
   /** Semantic checks the schema cannot express (cross references, regex syntax). */
   validate?(value: Static<S>, route: RouteConfig, config: GatewayConfig): Problem[];
+  /** Semantic checks of the top-level value; paths are relative to it. */
+  validateGlobal?(value: Static<G>, config: GatewayConfig): Problem[];
+  /**
+   * The route value to use when a route does not set `configKey`, or undefined to leave the
+   * plugin off there. Default: off. (Security headers, for instance, apply everywhere.)
+   */
+  defaultFor?(route: RouteConfig, global: Static<G> | undefined): Static<S> | undefined;
+  /** Once per compiled config, before any route: state shared by all its routes. */
+  prepare?(global: Static<G> | undefined, config: GatewayConfig, deps: PluginDeps): Shared;
   /** Builds the route's middleware once, at compile time, from its frozen config. */
-  create(value: Static<S>, route: RouteConfig, deps: PluginDeps): Middleware;
+  create(value: Static<S>, route: RouteConfig, deps: PluginDeps & { shared: Shared; global: Static<G> | undefined }): Middleware;
+  /** Releases what `prepare` made (timers, sockets) once its config is retired and idle. */
+  dispose?(shared: Shared): void;
 }
 
-export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
+/**
+ * Any plugin, whatever its shared state: what the registry holds. (`any` because Shared is both
+ * produced by `prepare` and consumed by `create`/`dispose`, so no narrower type fits them all.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPlugin = PluginDefinition<TSchema, TSchema, any>;
+
+export function definePlugin<S extends TSchema, G extends TSchema = TSchema, Shared = unknown>(definition: PluginDefinition<S, G, Shared>): PluginDefinition<S, G, Shared> {
   return definition;
 }

@@ -86,6 +86,18 @@ async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
   ctx.host = hostWithoutPort(ctx.rawHost);
 
   const method = req.method ?? 'GET';
+  // A CORS preflight is routed by the method it announces, and answered by the route's
+  // preflight chain (CORS) before any auth; a route without one sees a plain OPTIONS.
+  const announced = method === 'OPTIONS' ? req.headers['access-control-request-method'] : undefined;
+  if (announced !== undefined && req.headers.origin !== undefined) {
+    const pre = state.table.lookup(announced.toUpperCase(), ctx.host, ctx.path, req.headers);
+    if (pre.kind === 'found' && pre.route.preflight !== null) {
+      ctx.route = pre.route;
+      ctx.params = pre.params;
+      ctx.preflight = true;
+      return pre.route.preflight(ctx);
+    }
+  }
   const found = state.table.lookup(method, ctx.host, ctx.path, req.headers);
   if (found.kind === 'not_found') throw new GatewayError('not_found');
   if (found.kind === 'method_not_allowed') throw new GatewayError('method_not_allowed', { headers: { allow: found.allow.join(', ') } });

@@ -48,11 +48,11 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
  * Copies `rawHeaders` ([name, value, …] as received) into `out`, dropping hop-by-hop fields,
  * gateway-owned fields and those the Connection header names.
  */
-export function filterRequestHeaders(rawHeaders: readonly string[], connection: Set<string> | null, out: string[]): void {
+export function filterRequestHeaders(rawHeaders: readonly string[], connection: Set<string> | null, out: string[], hidden: Set<string> | null = null): void {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || GATEWAY_OWNED_REQUEST.has(lower) || (connection !== null && connection.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || GATEWAY_OWNED_REQUEST.has(lower) || (connection !== null && connection.has(lower)) || (hidden !== null && hidden.has(lower))) continue;
     out.push(name, rawHeaders[i + 1]!);
   }
 }
@@ -65,12 +65,13 @@ export function filterRequestHeaders(rawHeaders: readonly string[], connection: 
 export function responseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   own: Record<string, string | string[]>,
+  hidden: Set<string> | null = null,
 ): Record<string, string | string[]> {
   const connection = connectionTokens(upstream['connection']);
   const out: Record<string, string | string[]> = {};
   for (const name in upstream) {
     const value = upstream[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || (connection !== null && connection.has(name))) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || (connection !== null && connection.has(name)) || (hidden !== null && hidden.has(name))) continue;
     out[name] = value;
   }
   for (const name in own) out[name] = own[name]!;

@@ -47,7 +47,10 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
     const incoming = req.headers;
 
     const headers: string[] = [];
-    filterRequestHeaders(req.rawHeaders, connectionTokens(incoming.connection), headers);
+    const buffered = ctx.requestBody;
+    // A buffered body is re-framed by undici (Content-Length of what is sent), never the client's.
+    const hidden = buffered === null ? ctx.hiddenRequestHeaders : new Set([...(ctx.hiddenRequestHeaders ?? []), 'content-length']);
+    filterRequestHeaders(req.rawHeaders, connectionTokens(incoming.connection), headers, hidden);
     const xff = incoming['x-forwarded-for'];
     const xfp = incoming['x-forwarded-proto'];
     const xfh = incoming['x-forwarded-host'];
@@ -58,10 +61,13 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       'x-forwarded-proto', ctx.peerTrusted && typeof xfp === 'string' ? xfp : 'http',
       'x-forwarded-host', ctx.peerTrusted && typeof xfh === 'string' ? xfh : ctx.rawHost,
     );
+    if (ctx.upstreamHeaders !== null) headers.push(...ctx.upstreamHeaders);
 
-    let body: IncomingMessage | AsyncGenerator<Buffer> | null = null;
+    let body: IncomingMessage | AsyncGenerator<Buffer> | Buffer | null = null;
     const declared = incoming['content-length'];
-    if (incoming['transfer-encoding'] !== undefined) {
+    if (buffered !== null) {
+      body = buffered;
+    } else if (incoming['transfer-encoding'] !== undefined) {
       if (ctx.expectContinue) res.writeContinue();
       body = limitedBody(req, ctx.maxBodySize, ctx);
     } else if (declared !== undefined && declared !== '0') {
@@ -77,7 +83,7 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
       headers,
       // undici streams async iterables too (its typings list only Readable).
-      body: body as IncomingMessage | null,
+      body: body as Dispatcher.DispatchOptions['body'],
       headersTimeout: upstream.responseTimeoutMs,
       bodyTimeout: upstream.responseTimeoutMs,
     };

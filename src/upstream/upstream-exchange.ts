@@ -47,7 +47,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: not forwarded
     const ctx = this.ctx;
     ctx.upstreamSeconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
-    ctx.res.writeHead(statusCode, responseHeaders(headers as Record<string, string | string[] | undefined>, ctx.responseHeaders));
+    ctx.res.writeHead(statusCode, responseHeaders(headers as Record<string, string | string[] | undefined>, ctx.responseHeaders, ctx.hiddenResponseHeaders));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
