@@ -96,10 +96,11 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const here = dirname(fileURLToPath(import.meta.url));
       const config = resolve(here, '../../examples/gateway.yaml');
-      const backends = await startDemoBackends({ users: 8101, orders: 8102, payments: 8103 });
+      const backends = await startDemoBackends({ users: 8101, orders: 8102, payments: 8103, auth: 8104 });
       process.env['USERS_URL'] ??= backends.urls['users'];
       process.env['ORDERS_URL'] ??= backends.urls['orders'];
       process.env['PAYMENTS_URL'] ??= backends.urls['payments'];
+      process.env['AUTH_URL'] ??= backends.urls['auth'];
       process.stderr.write(
         `Portcullis demo: gateway on http://127.0.0.1:8080, admin on http://127.0.0.1:9901\n` +
           `  curl -i localhost:8080/api/orders\n  curl -i localhost:8080/api/users/1\n` +

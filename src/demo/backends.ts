@@ -5,11 +5,23 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signDevToken } from '../util/dev-token.js';
+
+type Answer = { status: number; body: unknown } | undefined;
 
 interface Demo {
   name: string;
-  handle(req: IncomingMessage, body: unknown, url: URL): { status: number; body: unknown } | undefined;
+  handle(req: IncomingMessage, body: unknown, url: URL): Answer | Promise<Answer>;
 }
+
+/** The demo's HS256 secret; examples/gateway.yaml reads the same default from JWT_SECRET. */
+export const DEMO_JWT_SECRET = 'portcullis-demo-secret-change-me';
+
+/** Demo logins: username → password and role. */
+const LOGINS: Record<string, { password: string; role: string; id: string }> = {
+  ada: { password: 'lovelace', role: 'admin', id: '1' },
+  alan: { password: 'turing', role: 'user', id: '2' },
+};
 
 const users = [
   { id: '1', name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin' },
@@ -17,6 +29,17 @@ const users = [
 ];
 
 const DEMOS: Demo[] = [
+  {
+    name: 'auth',
+    async handle(req, body, url) {
+      if (url.pathname !== '/login' || req.method !== 'POST') return undefined;
+      const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
+      const login = typeof username === 'string' ? LOGINS[username] : undefined;
+      if (!login || login.password !== password) return { status: 401, body: { message: 'unknown user or wrong password' } };
+      const token = await signDevToken({ secret: process.env['JWT_SECRET'] || DEMO_JWT_SECRET, sub: login.id, role: login.role, ttl: '1h' });
+      return { status: 200, body: { token, tokenType: 'Bearer', expiresIn: 3600 } };
+    },
+  },
   {
     name: 'users',
     handle(req, _body, url) {
@@ -75,7 +98,7 @@ function serve(demo: Demo, instance: string) {
     }
     const url = new URL(req.url ?? '/', 'http://demo');
     if (url.pathname === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    const answer = demo.handle(req, body, url) ?? { status: 404, body: { message: `${demo.name}: nothing at ${url.pathname}` } };
+    const answer = (await demo.handle(req, body, url)) ?? { status: 404, body: { message: `${demo.name}: nothing at ${url.pathname}` } };
     const payload = JSON.stringify({
       service: demo.name,
       instance,
