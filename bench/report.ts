@@ -60,7 +60,7 @@ export function renderMarkdown(machine: Machine, run: RunConfig, scenarios: read
     `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}; Node ${machine.node}; load average at start ${machine.loadAtStart.join(' / ')}`,
     `- **Load:** autocannon, ${run.connections} connections, pipelining ${run.pipelining}; ${run.rounds} round(s) × ${run.duration} s per scenario, each after a ${run.warmup} s warm-up; scenarios interleaved (order rotated each round); figures are medians over rounds`,
     `- **Baseline:** \`${BASELINE}\` forwards with undici \`Pool.${run.bareMode}\``,
-    `- **Gateway:** access log on, written to \`${run.logFile}\` through the gateway's buffered pino destination (src/observability/logger.ts)`,
+    `- **Gateway:** access log on, written to \`${run.logFile}\` through the gateway's own pino destination (src/observability/logger.ts)`,
   );
   if (run.note) out.push(`- **Note:** ${run.note}`);
   out.push('');

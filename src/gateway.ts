@@ -59,6 +59,7 @@ export class Gateway {
   private watcher: ConfigWatcher | null = null;
   private isDraining = false;
   private reloading: Promise<ReloadOutcome> | null = null;
+  private readonly accessLog: AccessLog;
 
   private constructor(options: GatewayOptions, state: RuntimeState, plugins: PluginRegistry, logger: Logger, clock: Clock) {
     this.options = options;
@@ -68,6 +69,7 @@ export class Gateway {
     this.clock = clock;
     this.configText = options.configText;
     this.metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
+    this.accessLog = new AccessLog(logger);
   }
 
   /** Loads, validates and compiles the config; throws ConfigError listing every problem. */
@@ -96,7 +98,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const deps = { current: () => this.state, logger: this.logger, metrics: this.metrics, accessLog: new AccessLog(this.logger), draining: () => this.isDraining };
+    const deps = { current: () => this.state, logger: this.logger, metrics: this.metrics, accessLog: this.accessLog, draining: () => this.isDraining };
     this.proxyServer = createProxyServer(deps, this.state.limits, this.logger);
     this.adminServer = createAdminServer({ ...deps, reload: () => this.reload() });
     await listen(this.proxyServer, this.state.listen.host, this.state.listen.port);
@@ -217,6 +219,7 @@ export class Gateway {
       await adminClosed;
     }
     this.logger.info('portcullis stopped');
+    this.accessLog.flush();
     flushLogger(this.logger);
   }
 }

@@ -44,3 +44,17 @@ export async function startGateway(yaml: string, options: Partial<GatewayOptions
     stop: () => gateway.stop(),
   };
 }
+
+/**
+ * Waits for a log line matching `predicate` (the access log is written at the end of the
+ * event-loop turn in which a response closes, so it can trail the client's view by a moment).
+ */
+export async function waitForLog(gw: TestGateway, predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 2000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = gw.logs.find(predicate);
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error('no matching log line');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -10,7 +10,7 @@ import { ConfigError, Gateway } from '../../src/gateway.js';
 import { definePlugin, type Problem } from '../../src/plugins/define-plugin.js';
 import { PluginRegistry } from '../../src/plugins/registry.js';
 import type { Handler } from '../../src/pipeline/compose.js';
-import { captureLogger, LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { captureLogger, LISTEN, startGateway, waitForLog, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type Echo, type TestUpstream } from '../helpers/upstream.js';
 
 const SECRET = 'secret-detail-7f3a';
@@ -130,7 +130,8 @@ routes:
     expect(logged!['route']).toBe(path.slice(1));
 
     // The access log records the error too, and the gateway keeps serving.
-    expect(gw.logs.some((l) => l['requestId'] === body.error.requestId && l['status'] === 500 && l['error'] === 'internal_error')).toBe(true);
+    const access = await waitForLog(gw, (l) => l['msg'] === 'request' && l['requestId'] === body.error.requestId);
+    expect(access).toMatchObject({ status: 500, error: 'internal_error' });
     expect((await fetch(`${gw.url}/plain`)).status).toBe(200);
     expect((await fetch(`${gw.url}${path}`)).status).toBe(500);
   });
