@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createAdminServer, type ReloadOutcome } from './admin/admin-server.js';
 import { compileConfig } from './config/compile.js';
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   configText?: string;
   /** File name shown in problems for configText. Default `config.yaml`. */
   configName?: string;
+  /** Directory that relative file paths in configText resolve against (e.g. a JSON Schema). Default: the process cwd; with configFile, always that file's directory. */
+  configDir?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   plugins?: PluginRegistry;
@@ -82,14 +85,14 @@ export class Gateway {
     const clock = options.clock ?? systemClock;
     // The pool registry belongs to the instance; compile into a placeholder first.
     const gateway = new Gateway(options, undefined as unknown as RuntimeState, plugins, logger, clock);
-    gateway.state = compileConfig(checked.config, 1, { pools: gateway.pools, plugins, logger, clock });
+    gateway.state = compileConfig(checked.config, 1, { pools: gateway.pools, plugins, logger, clock, configDir: configDirOf(options) });
     return gateway;
   }
 
   private static check(options: GatewayOptions, plugins: PluginRegistry, text: string | undefined): Promise<CheckedConfig> | CheckedConfig {
     if (options.configFile !== undefined) return checkConfigFile(options.configFile, plugins, options.env);
     if (text === undefined) throw new Error('Gateway needs configFile or configText');
-    return checkConfigText(text, options.configName ?? 'config.yaml', plugins, options.env);
+    return checkConfigText(text, options.configName ?? 'config.yaml', plugins, options.env, configDirOf(options));
   }
 
   /** The state new requests use. */
@@ -155,7 +158,7 @@ export class Gateway {
     if (!checked.config) return fail(checked.errors, checked.warnings);
     let next: RuntimeState;
     try {
-      next = compileConfig(checked.config, this.generation + 1, { pools: this.pools, plugins: this.plugins, logger: this.logger, clock: this.clock });
+      next = compileConfig(checked.config, this.generation + 1, { pools: this.pools, plugins: this.plugins, logger: this.logger, clock: this.clock, configDir: configDirOf(this.options) });
     } catch (err) {
       this.logger.error({ err }, 'config compile failed');
       return fail(['config could not be compiled (see the gateway log)']);
@@ -222,6 +225,11 @@ export class Gateway {
     this.accessLog.flush();
     flushLogger(this.logger);
   }
+}
+
+/** Where relative file paths in the config resolve: the config file's directory, else configDir or the cwd. */
+function configDirOf(options: GatewayOptions): string {
+  return options.configFile !== undefined ? dirname(resolve(options.configFile)) : resolve(options.configDir ?? process.cwd());
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -26,6 +26,8 @@ export interface CompileDeps {
   plugins: PluginRegistry;
   logger: Logger;
   clock: Clock;
+  /** Where relative file paths in the config resolve (PluginDeps.configDir). Default: the process cwd. */
+  configDir?: string;
 }
 
 export const DEFAULTS = {
@@ -113,7 +115,7 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
     for (const [name, upstream] of Object.entries(frozen.upstreams)) upstreams.set(name, compileUpstream(name, upstream, deps.pools, acquired));
 
     const plugins = deps.plugins.ordered();
-    const pluginDeps = { logger: deps.logger, clock: deps.clock };
+    const pluginDeps = { logger: deps.logger, clock: deps.clock, configDir: deps.configDir ?? process.cwd() };
     // Shared plugin state (auth providers, key caches) is made once per config, before routes.
     const shared = new Map<string, unknown>();
     for (const p of plugins) {
@@ -121,6 +123,11 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       const value = p.prepare(frozen[p.configKey] as never, frozen, pluginDeps);
       shared.set(p.name, value);
       if (p.dispose) disposers.push(() => p.dispose!(value as never));
+    }
+    const unrouted: ((ctx: RequestContext) => void)[] = [];
+    for (const p of plugins) {
+      const fn = p.unrouted?.(frozen[p.configKey] as never, frozen, { ...pluginDeps, shared: shared.get(p.name) as never });
+      if (fn) unrouted.push(fn);
     }
     const routes: CompiledRoute[] = frozen.routes.map((route) => {
       const upstream = upstreams.get(route.upstream)!;
@@ -137,10 +144,11 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       for (const p of plugins) {
         const global = frozen[p.configKey];
         const value = route[p.configKey] ?? p.defaultFor?.(route, global as never);
-        if (value === undefined) continue;
-        chain.push({ plugin: p, middleware: p.create(value as never, route, { logger, clock: deps.clock, shared: shared.get(p.name) as never, global: global as never }) });
+        // `key: false` on a route turns the plugin off there, global default included.
+        if (value === undefined || value === false) continue;
+        chain.push({ plugin: p, middleware: p.create(value as never, route, { logger, clock: deps.clock, configDir: pluginDeps.configDir, shared: shared.get(p.name) as never, global: global as never }) });
       }
-      const preflightChain = chain.filter((c) => c.plugin.runsOnPreflight);
+      const preflightChain = chain.some((c) => c.plugin.answersPreflight) ? chain.filter((c) => c.plugin.runsOnPreflight || c.plugin.answersPreflight) : [];
       return Object.freeze({
         name: route.name,
         match: routeMatch(route),
@@ -165,6 +173,7 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       { level: frozen.log?.level ?? 'info', access: frozen.log?.access ?? true },
       acquired,
       disposers,
+      unrouted.length === 0 ? null : unrouted.length === 1 ? unrouted[0]! : (ctx: RequestContext) => unrouted.forEach((fn) => fn(ctx)),
     );
   } catch (err) {
     deps.pools.release(acquired);

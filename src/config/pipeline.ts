@@ -2,6 +2,7 @@
  * load → validate, with every problem formatted once as `path: message (file:line)`.
  * Compile and swap happen in the gateway; nothing is built while any error remains.
  */
+import { dirname, resolve } from 'node:path';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Problem } from '../plugins/define-plugin.js';
 import { loadConfigFile, loadConfigText, type LoadedConfig } from './load.js';
@@ -31,11 +32,12 @@ function format(problem: Problem, loaded: LoadedConfig): string {
   return `${formatPath(problem.path)}: ${problem.message}${where ? ` (${where})` : ''}`;
 }
 
-export function checkLoaded(loaded: LoadedConfig, registry: PluginRegistry): CheckedConfig {
+/** `configDir`: where relative file paths in the config resolve (the config file's directory, or the cwd). */
+export function checkLoaded(loaded: LoadedConfig, registry: PluginRegistry, configDir: string = process.cwd()): CheckedConfig {
   const fmt = (p: Problem) => format(p, loaded);
   if (loaded.data === undefined) return { config: undefined, errors: loaded.problems.map(fmt), warnings: [] };
   // Variable problems and validation problems are reported together.
-  const result = validateConfig(loaded.data, registry);
+  const result = validateConfig(loaded.data, registry, { configDir });
   const errors = [...loaded.problems.map(fmt), ...result.errors.map(fmt)];
   return { config: errors.length > 0 ? undefined : result.config, errors, warnings: result.warnings.map(fmt) };
 }
@@ -47,9 +49,9 @@ export async function checkConfigFile(file: string, registry: PluginRegistry, en
   } catch (err) {
     return { config: undefined, errors: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`], warnings: [] };
   }
-  return checkLoaded(loaded, registry);
+  return checkLoaded(loaded, registry, dirname(resolve(file)));
 }
 
-export function checkConfigText(text: string, fileName: string, registry: PluginRegistry, env?: NodeJS.ProcessEnv): CheckedConfig {
-  return checkLoaded(loadConfigText(text, fileName, env), registry);
+export function checkConfigText(text: string, fileName: string, registry: PluginRegistry, env?: NodeJS.ProcessEnv, configDir?: string): CheckedConfig {
+  return checkLoaded(loadConfigText(text, fileName, env), registry, configDir);
 }

@@ -4,6 +4,7 @@
  * releases its pools once its last request has left.
  */
 import type { Handler } from '../pipeline/compose.js';
+import type { RequestContext } from '../pipeline/context.js';
 import type { RouteTable, RouteMatch, Routable } from '../router/route-table.js';
 import type { CompiledUpstream } from '../upstream/compiled-upstream.js';
 import type { CidrSet } from '../util/cidr.js';
@@ -52,6 +53,8 @@ export class RuntimeState {
     readonly poolKeys: readonly string[],
     /** Release plugin resources (timers, caches) made for this state. */
     private readonly disposers: (() => void)[] = [],
+    /** Plugins' additions to answers no route handled (404, 405, malformed requests); null when none. */
+    readonly unrouted: ((ctx: RequestContext) => void) | null = null,
   ) {}
 
   /** Runs the plugin disposers once (on retirement after the last request, or at shutdown). */

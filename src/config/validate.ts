@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { Problem } from '../plugins/define-plugin.js';
+import type { Problem, ValidateContext } from '../plugins/define-plugin.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { buildConfigSchema, type GatewayConfig, type RouteConfig } from './schema.js';
 import { parseCidr } from '../util/cidr.js';
@@ -24,7 +24,7 @@ const validators = new WeakMap<PluginRegistry, ReturnType<Ajv['compile']>>();
 function schemaValidator(registry: PluginRegistry) {
   let validate = validators.get(registry);
   if (!validate) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     ajv.addVocabulary(['x-message']);
     validate = ajv.compile(buildConfigSchema(registry.routeSchemas(), registry.globalSchemas()));
     validators.set(registry, validate);
@@ -32,7 +32,7 @@ function schemaValidator(registry: PluginRegistry) {
   return validate;
 }
 
-export function validateConfig(data: unknown, registry: PluginRegistry): ValidationResult {
+export function validateConfig(data: unknown, registry: PluginRegistry, context: ValidateContext = { configDir: process.cwd() }): ValidationResult {
   const validate = schemaValidator(registry);
   const schemaOk = validate(data) as boolean;
   const schemaErrors = schemaOk ? [] : formatAjvErrors(validate.errors ?? []);
@@ -44,7 +44,7 @@ export function validateConfig(data: unknown, registry: PluginRegistry): Validat
     const key = p.path.join('\u0000');
     return refused.some((r) => key === r || key.startsWith(r + '\u0000') || r.startsWith(key + '\u0000'));
   };
-  const problems = semanticProblems(data as GatewayConfig, registry, schemaOk).filter((p) => !underRefused(p));
+  const problems = semanticProblems(data as GatewayConfig, registry, schemaOk, context).filter((p) => !underRefused(p));
   const errors = [...schemaErrors, ...problems.filter((p) => p.severity !== 'warning')];
   return {
     config: errors.length > 0 ? undefined : (data as GatewayConfig),
@@ -104,7 +104,7 @@ function formatAjvErrors(errors: ErrorObject[]): Problem[] {
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schemaOk: boolean): Problem[] {
+function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schemaOk: boolean, context: ValidateContext): Problem[] {
   const problems: Problem[] = [];
   const error = (path: (string | number)[], message: string) => problems.push({ path, message });
   const str = (v: unknown): v is string => typeof v === 'string';
@@ -159,7 +159,7 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
     for (const plugin of registry.ordered()) {
       const value = route[plugin.configKey];
       if (value === undefined || !plugin.validate) continue;
-      for (const p of plugin.validate(value as never, route, config)) problems.push({ ...p, path: at(plugin.configKey, ...p.path) });
+      for (const p of plugin.validate(value as never, route, config, context)) problems.push({ ...p, path: at(plugin.configKey, ...p.path) });
     }
   }));
   if (schemaOk) {

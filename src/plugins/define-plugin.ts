@@ -10,6 +10,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Middleware } from '../pipeline/compose.js';
+import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayConfig, RouteConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 
@@ -24,6 +25,17 @@ export interface Problem {
 export interface PluginDeps {
   logger: Logger;
   clock: Clock;
+  /** Absolute directory that relative file paths in the config resolve against (see ValidateContext); the compiler always sets it. */
+  configDir?: string;
+}
+
+/** What `validate` may know beyond the config itself. */
+export interface ValidateContext {
+  /**
+   * Absolute directory that relative file paths in the config resolve against: the config
+   * file's directory, or (config given as text) `GatewayOptions.configDir`, else the process cwd.
+   */
+  configDir: string;
 }
 
 export interface PluginDefinition<S extends TSchema = TSchema, G extends TSchema = TSchema, Shared = unknown> {
@@ -41,10 +53,15 @@ export interface PluginDefinition<S extends TSchema = TSchema, G extends TSchema
    * the method they announce; plugins without it are skipped for preflights.
    */
   runsOnPreflight?: boolean;
+  /**
+   * Answers CORS preflights (the CORS plugin). A route gets a preflight chain only when such a
+   * plugin is on for it; elsewhere a preflight is served as the plain OPTIONS request it is.
+   */
+  answersPreflight?: boolean;
   // Method syntax on purpose: a PluginDefinition<TObject<…>> must be assignable to the
   // registry's PluginDefinition<TSchema> (parameters of methods are checked bivariantly).
   /** Semantic checks the schema cannot express (cross references, regex syntax). */
-  validate?(value: Static<S>, route: RouteConfig, config: GatewayConfig): Problem[];
+  validate?(value: Static<S>, route: RouteConfig, config: GatewayConfig, context?: ValidateContext): Problem[];
   /** Semantic checks of the top-level value; paths are relative to it. */
   validateGlobal?(value: Static<G>, config: GatewayConfig): Problem[];
   /**
@@ -56,6 +73,12 @@ export interface PluginDefinition<S extends TSchema = TSchema, G extends TSchema
   prepare?(global: Static<G> | undefined, config: GatewayConfig, deps: PluginDeps): Shared;
   /** Builds the route's middleware once, at compile time, from its frozen config. */
   create(value: Static<S>, route: RouteConfig, deps: PluginDeps & { shared: Shared; global: Static<G> | undefined }): Middleware;
+  /**
+   * For answers no route handled (404, 405, a malformed request): once per compiled config, a
+   * synchronous function that adds to `ctx.responseHeaders` before the error is written, or
+   * undefined. (Security headers belong on every answer, not only on routed ones.)
+   */
+  unrouted?(global: Static<G> | undefined, config: GatewayConfig, deps: PluginDeps & { shared: Shared }): ((ctx: RequestContext) => void) | undefined;
   /** Releases what `prepare` made (timers, sockets) once its config is retired and idle. */
   dispose?(shared: Shared): void;
 }

@@ -116,6 +116,13 @@ function fail(ctx: RequestContext, deps: ServeDeps, thrown: unknown): void {
   }
   // An unread request body is not worth draining for an error: close the connection instead.
   if (!ctx.req.complete) ctx.res.shouldKeepAlive = false;
+  if (ctx.route === null && ctx.state.unrouted !== null) {
+    try {
+      ctx.state.unrouted(ctx);
+    } catch (err) {
+      deps.logger.error({ err, requestId: ctx.requestId }, 'a plugin failed to decorate an unrouted answer');
+    }
+  }
   sendError(ctx.res, err, ctx.requestId || randomUUID(), ctx.responseHeaders);
 }
 

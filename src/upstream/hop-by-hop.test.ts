@@ -14,6 +14,14 @@ describe('hop-by-hop filtering', () => {
     expect(responseHeaders(headers, { 'x-request-id': 'gw-1' })).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'gw-1' });
   });
 
+  it('appends the gateway\'s Vary to the upstream\'s instead of replacing it', () => {
+    expect(responseHeaders({ vary: 'Accept-Encoding' }, { vary: 'Origin' })).toEqual({ vary: 'Accept-Encoding, Origin' });
+    expect(responseHeaders({ vary: ['Accept', 'accept-encoding'] }, { vary: 'Origin' })).toEqual({ vary: 'Accept, accept-encoding, Origin' });
+    expect(responseHeaders({ vary: 'origin, Accept' }, { vary: 'Origin' })).toEqual({ vary: 'origin, Accept' });
+    expect(responseHeaders({ vary: '*' }, { vary: 'Origin' })).toEqual({ vary: '*' });
+    expect(responseHeaders({}, { vary: 'Origin' })).toEqual({ vary: 'Origin' });
+  });
+
   it('reads Connection tokens, ignoring close and keep-alive', () => {
     expect(connectionTokens(undefined)).toBeNull();
     expect(connectionTokens('close')).toBeNull();

@@ -74,6 +74,22 @@ export function responseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name) || (connection !== null && connection.has(name)) || (hidden !== null && hidden.has(name))) continue;
     out[name] = value;
   }
-  for (const name in own) out[name] = own[name]!;
+  for (const name in own) out[name] = name === 'vary' && out['vary'] !== undefined ? mergeVary(out['vary'], own[name]!) : own[name]!;
+  return out;
+}
+
+/**
+ * The upstream's Vary with the gateway's fields appended (CORS adds Origin): replacing it would
+ * let a cache serve one representation for another. `*` already covers everything.
+ */
+export function mergeVary(upstream: string | string[], own: string | string[]): string {
+  const theirs = Array.isArray(upstream) ? upstream.join(', ') : upstream;
+  if (theirs.trim() === '*') return '*';
+  const listed = new Set(theirs.split(',').map((t) => t.trim().toLowerCase()));
+  let out = theirs;
+  for (const field of (Array.isArray(own) ? own.join(',') : own).split(',')) {
+    const name = field.trim();
+    if (name !== '' && !listed.has(name.toLowerCase())) out = out.trim() === '' ? name : `${out}, ${name}`;
+  }
   return out;
 }

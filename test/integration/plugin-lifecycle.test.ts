@@ -50,6 +50,7 @@ const rewrite = definePlugin({
   configKey: 'rewriteTest',
   priority: 400,
   runsOnPreflight: true,
+  answersPreflight: true,
   schema: Type.Object({ body: Type.Optional(Type.String()) }, { additionalProperties: false }),
   create: (value) => (next) =>
     async function rewriteIt(ctx) {
