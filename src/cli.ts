@@ -102,10 +102,15 @@ async function main(argv: string[]): Promise<void> {
       process.env['PAYMENTS_URL'] ??= backends.urls['payments'];
       process.env['AUTH_URL'] ??= backends.urls['auth'];
       process.stderr.write(
-        `Portcullis demo: gateway on http://127.0.0.1:8080, admin on http://127.0.0.1:9901\n` +
-          `  curl -i localhost:8080/api/orders\n  curl -i localhost:8080/api/users/1\n` +
-          `  curl -i -X POST localhost:8080/api/orders -H 'content-type: application/json' -d '{"item":"tea"}'\n` +
-          `  curl localhost:9901/metrics\n  open http://127.0.0.1:9901/ for the dashboard\n`,
+        `Portcullis demo: gateway on http://127.0.0.1:8080, admin on http://127.0.0.1:9901 (dashboard at /)\n` +
+          `  curl -i localhost:8080/api/users/1                                   # public\n` +
+          `  curl -i localhost:8080/api/orders                                    # 401: needs a login\n` +
+          `  TOKEN=$(curl -s -X POST localhost:8080/api/auth/login -H 'content-type: application/json' \\\n` +
+          `          -d '{"username":"ada","password":"lovelace"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')\n` +
+          `  curl -i localhost:8080/api/orders -H "authorization: Bearer $TOKEN"   # 200\n` +
+          `  curl -i localhost:8080/api/payments -H "authorization: Bearer $TOKEN" # 200 for ada (admin), 403 for alan/turing\n` +
+          `  curl -i localhost:8080/api/orders -H 'x-api-key: demo-partner-key'   # the partner API key\n` +
+          `  curl localhost:9901/metrics\n`,
       );
       return serve(config, () => backends.close());
     }

@@ -248,15 +248,22 @@ describe.concurrent('portcullis token', () => {
 
 describe('portcullis demo', () => {
   const DEMO_PORTS = [8080, 9901, 8101, 8102, 8103, 8104];
-  it('serves GET /api/orders, then exits 0 on SIGTERM', async ({ skip }) => {
+  it('serves the login flow (401 → login → 200, 403 without the role), then exits 0 on SIGTERM', async ({ skip }) => {
     const busy = await busyPorts(DEMO_PORTS);
     if (busy.length > 0) skip(`demo needs fixed ports ${DEMO_PORTS.join(', ')}; busy now: ${busy.join(', ')}`);
     const proc = startCli(['demo']);
     try {
       await waitHealthy(9901, proc);
-      const res = await httpRequest(8080, '/api/orders');
-      expect(res.status).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      // Orders need a login: 401 without, 200 with a token from the demo's login route.
+      expect((await httpRequest(8080, '/api/orders')).status).toBe(401);
+      const login = await fetch('http://127.0.0.1:8080/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alan', password: 'turing' }) });
+      expect(login.status).toBe(200);
+      const { token } = (await login.json()) as { token: string };
+      const orders = await fetch('http://127.0.0.1:8080/api/orders', { headers: { authorization: `Bearer ${token}` } });
+      expect(orders.status).toBe(200);
+      expect(((await orders.json()) as { seen: { user: string } }).seen.user).toBe('2');
+      // Payments need the admin role, which alan does not have.
+      expect((await fetch('http://127.0.0.1:8080/api/payments', { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
       proc.kill('SIGTERM');
       const exit = await proc.exited;
       expect(exit.code, exit.stderr).toBe(0);
