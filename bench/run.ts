@@ -25,7 +25,9 @@ import { request } from 'undici';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { startServer, stopAll, type BenchServer } from './processes.js';
 import { describeMachine, renderMarkdown, replaceResults, type RunConfig } from './report.js';
-import { BASELINE, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
+import { BASELINE, requestOf, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
+import { makeCredentials } from './tokens.js';
+import type { UpstreamSettings } from './servers/upstream.js';
 import type { BareProxySettings } from './servers/bare-proxy.js';
 import type { GatewayServerSettings } from './servers/gateway.js';
 import { UPSTREAM_BODY } from './servers/upstream-body.js';
@@ -97,8 +99,8 @@ async function startScenarioServer(s: Scenario, ctx: ScenarioContext, upstream: 
 }
 
 /** One request through the scenario before any load: the right status and the upstream's body, or the run stops. */
-async function preCheck(s: Scenario, origin: string): Promise<void> {
-  const { method, path, headers, body } = s.request;
+async function preCheck(s: Scenario, origin: string, ctx: ScenarioContext): Promise<void> {
+  const { method, path, headers, body } = requestOf(s, ctx);
   const res = await request(origin + path, { method: method as 'GET', headers, body: body ?? null });
   const text = await res.body.text();
   const status = s.expectStatus ?? 200;
@@ -123,11 +125,12 @@ async function main(): Promise<number> {
   const execArgv = config.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
   log(`bench: ${scenarios.length} scenarios × ${config.rounds} round(s) × (${config.warmup} s warm-up + ${config.duration} s), ${config.connections} connections`);
-  const upstream: BenchServer = await startServer('upstream', server('upstream.js'), {});
-  const ctx: ScenarioContext = { upstream: upstream.url, deadTarget: await closedOrigin() };
+  const credentials = await makeCredentials();
+  const upstream: BenchServer = await startServer<UpstreamSettings>('upstream', server('upstream.js'), { jwks: credentials.jwks });
+  const ctx: ScenarioContext = { upstream: upstream.url, deadTarget: await closedOrigin(), credentials };
   const servers = new Map<string, BenchServer>();
   for (const s of scenarios) servers.set(s.name, await startScenarioServer(s, ctx, upstream, execArgv, config));
-  for (const s of scenarios) await preCheck(s, servers.get(s.name)!.url);
+  for (const s of scenarios) await preCheck(s, servers.get(s.name)!.url, ctx);
 
   const load: LoadOptions = { connections: config.connections, pipelining: config.pipelining, duration: config.duration };
   const rounds = new Map<string, LoadResult[]>(scenarios.map((s) => [s.name, []]));
@@ -136,9 +139,9 @@ async function main(): Promise<number> {
     const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]!);
     for (const s of order) {
       const target = servers.get(s.name)!;
-      if (config.warmup > 0) await runLoad(target.url, s.request, { ...load, duration: config.warmup });
+      if (config.warmup > 0) await runLoad(target.url, requestOf(s, ctx), { ...load, duration: config.warmup });
       const cpuBefore = await target.cpuMicros();
-      const result = await runLoad(target.url, s.request, load);
+      const result = await runLoad(target.url, requestOf(s, ctx), load);
       result.serverCpuPerRequest = ((await target.cpuMicros()) - cpuBefore) / result.responses;
       rounds.get(s.name)!.push(result);
       log(`round ${round + 1}/${config.rounds} ${s.name.padEnd(24)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  cpu ${result.serverCpuPerRequest.toFixed(1)} µs/req  non-2xx ${result.non2xx}  errors ${result.errors}`);

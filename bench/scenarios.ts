@@ -13,12 +13,25 @@
  */
 import type { BenchRequest } from './load.js';
 import { BENCH_ROUTE, routesConfig } from './route-set.js';
+import { BENCH_HS_SECRET, BENCH_ORIGIN, type BenchCredentials } from './tokens.js';
+
+export function requestOf(s: Scenario, ctx: ScenarioContext): BenchRequest {
+  return typeof s.request === 'function' ? s.request(ctx) : s.request;
+}
+
+/** The 1-route config with an auth provider, the route's auth and CORS. */
+function authConfig(ctx: ScenarioContext, provider: string): string {
+  const base = routesConfig(1, ctx.upstream, ctx.deadTarget);
+  return `auth: { bench: ${provider} }\ncors: { origins: ["${BENCH_ORIGIN}"], exposeHeaders: [X-Request-ID] }\n` + base.replace(/(upstream: bench,)/, '$1 auth: { use: [bench] },');
+}
 
 export interface ScenarioContext {
   /** Origin of the bench upstream, e.g. http://127.0.0.1:40001 */
   upstream: string;
   /** An origin nothing listens on, for upstreams that must never be reached. */
   deadTarget: string;
+  /** Tokens for the auth scenarios; the upstream serves the RS256 JWKS at /jwks.json. */
+  credentials: BenchCredentials;
 }
 
 export interface Scenario {
@@ -30,7 +43,8 @@ export interface Scenario {
   server: 'direct' | 'bare-proxy' | 'gateway';
   /** Gateway config YAML without `listen`/`admin`/`log` (the runner sets those). */
   config?: (ctx: ScenarioContext) => string;
-  request: BenchRequest;
+  /** The request sent, or a function of the run's context (for tokens made at start). */
+  request: BenchRequest | ((ctx: ScenarioContext) => BenchRequest);
   /** Status every response must have (checked once before measuring). Default 200. */
   expectStatus?: number;
   /** Whether the body must be the upstream's (default true for 2xx). */
@@ -66,6 +80,20 @@ export const SCENARIOS: Scenario[] = [
     config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget),
     request: BENCH_REQUEST,
     accessLog: false,
+  },
+  {
+    name: 'portcullis-jwt-cors',
+    description: 'gateway, 1 route, HS256 JWT + CORS (Origin sent), access log on',
+    server: 'gateway',
+    config: (ctx) => authConfig(ctx, `{ type: jwt, algorithms: [HS256], secret: "${BENCH_HS_SECRET}" }`),
+    request: (ctx) => ({ ...BENCH_REQUEST, headers: { ...BENCH_REQUEST.headers, authorization: `Bearer ${ctx.credentials.hsToken}`, origin: BENCH_ORIGIN } }),
+  },
+  {
+    name: 'portcullis-rs256-jwks',
+    description: 'gateway, 1 route, RS256 JWT with keys from a JWKS URL, warm token cache, access log on',
+    server: 'gateway',
+    config: (ctx) => authConfig(ctx, `{ type: jwt, algorithms: [RS256], jwksUri: "${ctx.upstream}/jwks.json" }`),
+    request: (ctx) => ({ ...BENCH_REQUEST, headers: { ...BENCH_REQUEST.headers, authorization: `Bearer ${ctx.credentials.rsToken}` } }),
   },
   {
     name: 'portcullis-1000-routes',

@@ -10,9 +10,20 @@ import { UPSTREAM_BODY } from './upstream-body.js';
 const body = Buffer.from(UPSTREAM_BODY);
 const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
 
+export interface UpstreamSettings {
+  /** A JWKS document served at GET /jwks.json (for the RS256 scenario). */
+  jwks?: unknown;
+}
+
 async function main(): Promise<void> {
-  await settings<Record<string, never>>();
+  const { jwks } = await settings<UpstreamSettings>();
+  const jwksBody = jwks === undefined ? null : Buffer.from(JSON.stringify(jwks));
   const server = createServer((req, res) => {
+    if (jwksBody !== null && req.url === '/jwks.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(jwksBody.length) });
+      res.end(jwksBody);
+      return;
+    }
     req.resume();
     req.on('end', () => {
       res.writeHead(200, headers);
