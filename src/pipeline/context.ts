@@ -60,8 +60,12 @@ export class RequestContext {
   upstreamHeaders: string[] | null = null;
   /** Lower-case request headers not to forward (e.g. credentials with hideCredentials). */
   hiddenRequestHeaders: Set<string> | null = null;
-  /** Lower-case upstream response headers not to return (e.g. Server, X-Powered-By). */
-  hiddenResponseHeaders: Set<string> | null = null;
+  /**
+   * Lower-case upstream response headers not to return (e.g. Server, X-Powered-By). Read it;
+   * add to it with hideResponseHeaders, which shares a route's set until a second one arrives.
+   */
+  hiddenResponseHeaders: ReadonlySet<string> | null = null;
+  private hiddenIsShared = false;
   /** A request body a plugin already read (under a cap); forwarded instead of the stream. */
   requestBody: Buffer | null = null;
   /** A CORS preflight, routed by the method it announces. */
@@ -78,6 +82,20 @@ export class RequestContext {
   readonly socket: Socket | null;
   /** socket.bytesWritten when this request arrived (keep-alive sockets carry several). */
   readonly bytesWrittenAtStart: number;
+
+  /** Hides these upstream response headers; `names` is a route's compiled set and is never modified. */
+  hideResponseHeaders(names: ReadonlySet<string>): void {
+    const current = this.hiddenResponseHeaders;
+    if (current === null) {
+      this.hiddenResponseHeaders = names;
+      this.hiddenIsShared = true;
+      return;
+    }
+    const own = this.hiddenIsShared ? new Set(current) : (current as Set<string>);
+    for (const name of names) own.add(name);
+    this.hiddenResponseHeaders = own;
+    this.hiddenIsShared = false;
+  }
 
   constructor(req: IncomingMessage, res: ServerResponse, state: RuntimeState) {
     this.req = req;

@@ -65,7 +65,7 @@ export function filterRequestHeaders(rawHeaders: readonly string[], connection: 
 export function responseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   own: Record<string, string | string[]>,
-  hidden: Set<string> | null = null,
+  hidden: ReadonlySet<string> | null = null,
 ): Record<string, string | string[]> {
   const connection = connectionTokens(upstream['connection']);
   const out: Record<string, string | string[]> = {};

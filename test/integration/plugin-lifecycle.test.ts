@@ -61,7 +61,7 @@ const rewrite = definePlugin({
       }
       ctx.upstreamHeaders = ['x-added', 'by-plugin'];
       ctx.hiddenRequestHeaders = new Set(['x-secret']);
-      ctx.hiddenResponseHeaders = new Set(['server']);
+      ctx.hideResponseHeaders(new Set(['server']));
       if (value.body !== undefined) ctx.requestBody = Buffer.from(value.body);
       await next(ctx);
     },

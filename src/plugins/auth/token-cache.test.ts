@@ -68,8 +68,10 @@ describe('TokenCache', () => {
     expect(cache.get('k')).toBeUndefined();
   });
 
-  it('keys are fixed-size digests of the token', () => {
+  it('keys are the token itself up to 2 KB, a fixed-size digest above', () => {
     expect(TokenCache.keyOf('x'.repeat(8000))).toHaveLength(44);
+    expect(TokenCache.keyOf('x'.repeat(8000))).not.toBe(TokenCache.keyOf('x'.repeat(8001)));
+    expect(TokenCache.keyOf('a.b.c')).toBe('a.b.c');
     expect(TokenCache.keyOf('a')).not.toBe(TokenCache.keyOf('b'));
   });
 });

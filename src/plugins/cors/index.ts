@@ -31,14 +31,9 @@ const UPSTREAM_CORS_HEADERS: ReadonlySet<string> = new Set([
   'access-control-max-age',
 ]);
 
-/**
- * Adds ours to the request's set of hidden upstream headers. That set belongs to the request
- * (plugins add to it), so ours is copied in, never shared.
- */
+/** The gateway's CORS policy is the only one a browser sees: the upstream's CORS headers are dropped. */
 function hideUpstreamCors(ctx: RequestContext): void {
-  const hidden = ctx.hiddenResponseHeaders;
-  if (hidden === null) ctx.hiddenResponseHeaders = new Set(UPSTREAM_CORS_HEADERS);
-  else for (const name of UPSTREAM_CORS_HEADERS) hidden.add(name);
+  ctx.hideResponseHeaders(UPSTREAM_CORS_HEADERS);
 }
 
 export const corsPlugin = definePlugin({

@@ -38,11 +38,8 @@ export const securityHeadersPlugin = definePlugin({
     return (next) =>
       async function securityHeaders(ctx) {
         apply(set, ctx);
-        if (hidden !== null) {
-          // A copy: later plugins may add to the request's set, never to this route's.
-          if (ctx.hiddenResponseHeaders === null) ctx.hiddenResponseHeaders = new Set(hidden);
-          else for (const name of hidden) ctx.hiddenResponseHeaders.add(name);
-        }
+        // Shared with the request until another plugin hides more (then the context copies it).
+        if (hidden !== null) ctx.hideResponseHeaders(hidden);
         return next(ctx);
       };
   },
