@@ -3,7 +3,7 @@ import { RequestContext } from './context.js';
 
 describe('RequestContext.hideResponseHeaders', () => {
   // Only the fields the method touches; the rest of the context is not needed here.
-  const ctx = () => Object.assign(Object.create(RequestContext.prototype) as RequestContext, { hiddenResponseHeaders: null, hiddenIsShared: false });
+  const ctx = (): RequestContext => Object.assign(Object.create(RequestContext.prototype) as object, { hiddenResponseHeaders: null, hiddenIsShared: false }) as unknown as RequestContext;
 
   it('shares the first set and copies before adding a second, leaving both route sets untouched', () => {
     const routeA: ReadonlySet<string> = new Set(['server']);
