@@ -96,6 +96,13 @@ export const SCENARIOS: Scenario[] = [
     request: (ctx) => ({ ...BENCH_REQUEST, headers: { ...BENCH_REQUEST.headers, authorization: `Bearer ${ctx.credentials.rsToken}` } }),
   },
   {
+    name: 'portcullis-rate-limit-local',
+    description: 'gateway, 1 route, local token-bucket rate limit keyed by IP (never reached), access log on',
+    server: 'gateway',
+    config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget).replace(/(upstream: bench,)/, '$1 rateLimit: { limit: 100000000, window: 1s, key: ip },'),
+    request: BENCH_REQUEST,
+  },
+  {
     name: 'portcullis-1000-routes',
     description: 'gateway, 1,000 routes (params, hosts, methods), hits #701, access log on',
     server: 'gateway',

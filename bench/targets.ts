@@ -1,5 +1,5 @@
 /**
- * The performance targets (issues 2 and 3) and how each is judged. Comparisons are paired by round:
+ * The performance targets (issues 2, 3 and 4) and how each is judged. Comparisons are paired by round:
  * each round runs every scenario back to back, so a ratio or difference is taken within a round
  * and the median over rounds is reported, which cancels most of the drift a shared machine adds.
  */
@@ -66,4 +66,5 @@ export const TARGETS: Target[] = [
   { description: 'p99 at 50 connections within 1 ms of bare proxy (1,000 routes)', evaluate: p99Within('portcullis-1000-routes', 'bare-proxy', 1, 50) },
   { description: 'HS256 JWT + CORS req/s ≥ 0.85× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-jwt-cors', 'portcullis-1-route', 0.85) },
   { description: 'RS256 via JWKS, warm token cache, req/s ≥ 0.8× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-rs256-jwks', 'portcullis-1-route', 0.8) },
+  { description: 'local rate limit req/s ≥ 0.9× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-rate-limit-local', 'portcullis-1-route', 0.9) },
 ];

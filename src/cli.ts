@@ -96,11 +96,12 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const here = dirname(fileURLToPath(import.meta.url));
       const config = resolve(here, '../../examples/gateway.yaml');
-      const backends = await startDemoBackends({ users: 8101, orders: 8102, payments: 8103, auth: 8104 });
+      const backends = await startDemoBackends({ users: 8101, orders: 8102, payments: 8103, auth: 8104, 'orders-2': 8105 });
       process.env['USERS_URL'] ??= backends.urls['users'];
       process.env['ORDERS_URL'] ??= backends.urls['orders'];
       process.env['PAYMENTS_URL'] ??= backends.urls['payments'];
       process.env['AUTH_URL'] ??= backends.urls['auth'];
+      process.env['ORDERS_2_URL'] ??= backends.urls['orders-2'];
       process.stderr.write(
         `Portcullis demo: gateway on http://127.0.0.1:8080, admin on http://127.0.0.1:9901 (dashboard at /)\n` +
           `  curl -i localhost:8080/api/users/1                                   # public\n` +
@@ -110,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
           `  curl -i localhost:8080/api/orders -H "authorization: Bearer $TOKEN"   # 200\n` +
           `  curl -i localhost:8080/api/payments -H "authorization: Bearer $TOKEN" # 200 for ada (admin), 403 for alan/turing\n` +
           `  curl -i localhost:8080/api/orders -H 'x-api-key: demo-partner-key'   # the partner API key\n` +
+          `  for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' localhost:8080/api/users; done  # 429 after 5 per 10 s\n` +
           `  curl localhost:9901/metrics\n`,
       );
       return serve(config, () => backends.close());

@@ -12,8 +12,8 @@ import { CompiledUpstream, type Target } from '../upstream/compiled-upstream.js'
 import { PoolRegistry } from '../upstream/pool-registry.js';
 import { createProxyHandler } from '../upstream/proxy.js';
 import { countSegments } from '../upstream/forward-path.js';
-import { RoundRobin } from '../upstream/balancers/round-robin.js';
-import { WeightedRoundRobin } from '../upstream/balancers/weighted.js';
+import { createBalancer } from '../upstream/balancers/create-balancer.js';
+import { compileHashKey } from '../upstream/hash-key.js';
 import { CidrSet } from '../util/cidr.js';
 import type { Clock } from '../util/clock.js';
 import { parseListen } from '../util/listen.js';
@@ -73,7 +73,7 @@ function compileUpstream(name: string, config: UpstreamConfig, pools: PoolRegist
   const targets: Target[] = config.targets.map((t) => {
     const spec = typeof t === 'string' ? { url: t, weight: 1 } : { url: t.url, weight: t.weight ?? 1 };
     const url = new URL(spec.url);
-    const { key, pool } = pools.acquire({
+    const { key, pool, load } = pools.acquire({
       origin: url.origin,
       connections: config.pool?.connections ?? DEFAULTS.poolConnections,
       keepAliveMs: parseDuration(config.pool?.keepAlive ?? DEFAULTS.poolKeepAlive),
@@ -81,11 +81,13 @@ function compileUpstream(name: string, config: UpstreamConfig, pools: PoolRegist
     });
     acquired.push(key);
     const basePath = url.pathname.replace(/\/+$/, '');
-    return Object.freeze({ id: `${name}/${url.host}`, url: url.origin + basePath, basePath, hostHeader: url.host, weight: spec.weight, pool, poolKey: key });
+    return Object.freeze({ id: `${name}/${url.host}`, url: url.origin + basePath, basePath, hostHeader: url.host, weight: spec.weight, pool, poolKey: key, load });
   });
   const balancerName = config.balancer ?? 'round-robin';
-  const balancer = balancerName === 'weighted' ? new WeightedRoundRobin<Target>() : new RoundRobin<Target>();
-  return new CompiledUpstream({ name, targets, balancer, balancerName, responseTimeoutMs, connectTimeoutMs });
+  const balancer = createBalancer<Target>(balancerName, targets);
+  // validate.ts guarantees hashOn with consistent-hash (and only there).
+  const hashKey = balancer.usesKey ? compileHashKey(config.hashOn ?? 'ip') : null;
+  return new CompiledUpstream({ name, targets, balancer, balancerName, responseTimeoutMs, connectTimeoutMs, hashKey });
 }
 
 function routeMatch(route: RouteConfig): RouteMatch {

@@ -5,6 +5,8 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
+import { BALANCER_NAMES } from '../upstream/balancers/create-balancer.js';
+import { HASH_ON_PATTERN } from '../upstream/hash-key.js';
 
 const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description, 'x-message': 'must be a duration such as 250ms, 30s, 5m or 1h' });
 const Size = (description: string) => Type.String({ pattern: SIZE_PATTERN, description, 'x-message': 'must be a size such as 512b, 64kb or 10mb' });
@@ -31,7 +33,7 @@ export const TargetSchema = Type.Union(
     Type.Object(
       {
         url: Type.String({ description: 'Target base URL.' }),
-        weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Relative share of traffic with the weighted balancer. Default 1.' })),
+        weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Relative share of traffic with the weighted, random and consistent-hash balancers (least-request breaks ties by it). Default 1.' })),
       },
       Strict,
     ),
@@ -42,7 +44,19 @@ export const TargetSchema = Type.Union(
 export const UpstreamSchema = Type.Object(
   {
     targets: Type.Array(TargetSchema, { minItems: 1, description: 'The servers of this upstream.' }),
-    balancer: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('weighted')], { description: 'How a target is picked. Default round-robin.', 'x-message': 'must be round-robin or weighted' })),
+    balancer: Type.Optional(
+      Type.Union(BALANCER_NAMES.map((b) => Type.Literal(b)), {
+        description: 'How a target is picked: round-robin, weighted (smooth, by weight), random (weight-proportional), least-request (power of two choices) or consistent-hash (on hashOn). Default round-robin.',
+        'x-message': `must be one of ${BALANCER_NAMES.join(', ')}`,
+      }),
+    ),
+    hashOn: Type.Optional(
+      Type.String({
+        pattern: HASH_ON_PATTERN,
+        description: 'What consistent-hash keys on: ip (client IP), header:NAME or cookie:NAME (a request without it falls back to its client IP). Required with consistent-hash only.',
+        'x-message': 'must be ip, header:NAME or cookie:NAME',
+      }),
+    ),
     timeouts: Type.Optional(
       Type.Object(
         {

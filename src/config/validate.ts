@@ -134,6 +134,12 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
         if (problem) error(path, problem);
       }),
     );
+    guard(() => {
+      // hashOn is consistent-hash's key: required there, and a likely mistake anywhere else.
+      const hashing = upstream.balancer === 'consistent-hash';
+      if (hashing && upstream.hashOn === undefined) error(['upstreams', name, 'hashOn'], 'is required with balancer consistent-hash (ip, header:NAME or cookie:NAME)');
+      if (!hashing && upstream.hashOn !== undefined) error(['upstreams', name, 'hashOn'], 'is only used with balancer consistent-hash');
+    });
   }
 
   const names = new Map<string, number>();

@@ -122,18 +122,25 @@ export interface DemoBackends {
   close(): Promise<void>;
 }
 
-/** Starts the demo backends on 127.0.0.1; `ports` fixes ports (0 = any free port). */
+/**
+ * Starts the demo backends on 127.0.0.1; `ports` fixes ports (0 = any free port). A port named
+ * `<service>-2` starts a second instance of that service (the demo balances orders over two).
+ */
 export async function startDemoBackends(ports: Record<string, number> = {}): Promise<DemoBackends> {
   const servers: Server[] = [];
   const urls: Record<string, string> = {};
-  for (const demo of DEMOS) {
-    const server = createServer(serve(demo, '1'));
+  const instances = DEMOS.flatMap((demo) => [
+    { demo, key: demo.name, instance: '1' },
+    ...(ports[`${demo.name}-2`] !== undefined ? [{ demo, key: `${demo.name}-2`, instance: '2' }] : []),
+  ]);
+  for (const { demo, key, instance } of instances) {
+    const server = createServer(serve(demo, instance));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(ports[demo.name] ?? 0, '127.0.0.1', () => resolve());
+      server.listen(ports[key] ?? 0, '127.0.0.1', () => resolve());
     });
     servers.push(server);
-    urls[demo.name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    urls[key] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   return {
     urls,

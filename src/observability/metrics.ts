@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly requests = new FastCounter('portcullis_requests_total', 'Requests answered, by route, method and status.');
   readonly requestDuration = new FastHistogram('portcullis_request_duration_seconds', 'Time from request arrival to the end of the response, by route.', BUCKETS, 'route');
   readonly upstreamDuration = new FastHistogram('portcullis_upstream_duration_seconds', 'Time until the upstream response head arrived, by upstream.', BUCKETS, 'upstream');
+  readonly rateLimited = new FastCounter('portcullis_rate_limited_total', 'Requests refused by a rate limit (429), by route.');
   readonly inflight: Gauge;
   readonly reloads: Counter<'result'>;
   /** Requests being handled now (read by the inflight gauge at scrape time). */
@@ -26,6 +27,7 @@ export class GatewayMetrics {
     this.registry.registerMetric(this.requests as never);
     this.registry.registerMetric(this.requestDuration as never);
     this.registry.registerMetric(this.upstreamDuration as never);
+    this.registry.registerMetric(this.rateLimited as never);
     const self = this;
     this.inflight = new Gauge({
       name: 'portcullis_inflight_requests',
@@ -54,6 +56,11 @@ export class GatewayMetrics {
     this.requestDuration.observe(route, seconds);
   }
 
+  /** A request a rate limit refused (counted from the answer's error code, see request-handler.ts). */
+  observeRateLimited(route: string): void {
+    if (!this.rateLimited.inc(route)) this.rateLimited.add(route, { route });
+  }
+
   observeUpstream(upstream: string, seconds: number): void {
     this.upstreamDuration.observe(upstream, seconds);
   }
@@ -64,5 +71,6 @@ export class GatewayMetrics {
     this.requests.retain((labels) => keepRoute(labels['route']!));
     this.requestDuration.retain(keepRoute);
     this.upstreamDuration.retain((u) => upstreams.has(u));
+    this.rateLimited.retain((labels) => keepRoute(labels['route']!));
   }
 }

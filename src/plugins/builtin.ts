@@ -6,6 +6,7 @@ import { securityHeadersPlugin } from './security-headers/index.js';
 import { ipRulesPlugin } from './ip-rules/index.js';
 import { requestPlugin } from './request/index.js';
 import { authPlugin } from './auth/index.js';
+import { rateLimitPlugin } from './rate-limit/index.js';
 
 export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [
   corsPlugin,
@@ -13,6 +14,7 @@ export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [
   ipRulesPlugin,
   requestPlugin,
   authPlugin,
+  rateLimitPlugin,
 ];
 
 export function defaultRegistry(): PluginRegistry {

@@ -144,6 +144,7 @@ function finish(ctx: RequestContext, deps: ServeDeps): void {
   }
   const route = ctx.route?.name ?? NO_ROUTE;
   deps.metrics.observeRequest(route, req.method ?? 'GET', status, seconds);
+  if (ctx.errorCode === 'rate_limited') deps.metrics.observeRateLimited(route);
   if (ctx.upstreamSeconds >= 0 && ctx.route) deps.metrics.observeUpstream(ctx.route.upstream.name, ctx.upstreamSeconds);
   if (state.log.access) {
     const socket = ctx.socket;

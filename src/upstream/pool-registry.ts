@@ -15,6 +15,12 @@ export interface PoolSettings {
 interface Entry {
   pool: Pool;
   refs: number;
+  /**
+   * Requests in flight through this pool, kept with it so that the count survives reloads (the
+   * old state's requests still finish through the same pool) and covers every upstream naming
+   * the same origin. Maintained by the proxy, read by least-request.
+   */
+  load: { inflight: number };
 }
 
 export class PoolRegistry {
@@ -25,7 +31,7 @@ export class PoolRegistry {
   }
 
   /** Returns the pool for these settings, creating it if needed; each acquire needs a release. */
-  acquire(settings: PoolSettings): { key: string; pool: Pool } {
+  acquire(settings: PoolSettings): { key: string; pool: Pool; load: { inflight: number } } {
     const key = PoolRegistry.keyOf(settings);
     let entry = this.entries.get(key);
     if (!entry) {
@@ -36,11 +42,11 @@ export class PoolRegistry {
         keepAliveMaxTimeout: Math.max(settings.keepAliveMs, 600_000),
         connect: { timeout: settings.connectTimeoutMs },
       });
-      entry = { pool, refs: 0 };
+      entry = { pool, refs: 0, load: { inflight: 0 } };
       this.entries.set(key, entry);
     }
     entry.refs++;
-    return { key, pool: entry.pool };
+    return { key, pool: entry.pool, load: entry.load };
   }
 
   /** Drops one reference per key; pools left with none are closed (gracefully). */

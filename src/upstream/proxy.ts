@@ -92,6 +92,9 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       ctx.errorCode = 'client_closed';
       return;
     }
+    // In flight from dispatch until the exchange settles (end, upstream error, timeout or client
+    // abort all settle it, and a throwing dispatch rejects it): one decrement in `finally`.
+    target.load.inflight++;
     try {
       await new Promise<void>((resolve, reject) => {
         const exchange = new UpstreamExchange(ctx, resolve, reject);
@@ -110,6 +113,7 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       }
       throw upstreamFailure(err);
     } finally {
+      target.load.inflight--;
       ctx.onClientClose = null;
     }
   };

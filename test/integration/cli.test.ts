@@ -247,7 +247,7 @@ describe.concurrent('portcullis token', () => {
 });
 
 describe('portcullis demo', () => {
-  const DEMO_PORTS = [8080, 9901, 8101, 8102, 8103, 8104];
+  const DEMO_PORTS = [8080, 9901, 8101, 8102, 8103, 8104, 8105];
   it('serves the login flow (401 → login → 200, 403 without the role), then exits 0 on SIGTERM', async ({ skip }) => {
     const busy = await busyPorts(DEMO_PORTS);
     if (busy.length > 0) skip(`demo needs fixed ports ${DEMO_PORTS.join(', ')}; busy now: ${busy.join(', ')}`);

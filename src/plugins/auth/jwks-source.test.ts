@@ -236,7 +236,8 @@ describe('createJwksSource', () => {
 
   it('bounds the fetches that requests cause while no keys exist: shared, then one per cooldown', async () => {
     const server = await idp((_req, res) => void res.writeHead(500).end());
-    const { jwks, clock } = source({ jwksUri: `${server.url}/jwks` });
+    // No background retry during the test (it runs on real timers; the cooldown on the fake clock).
+    const { jwks, clock } = source({ jwksUri: `${server.url}/jwks`, retryBaseMs: 600_000, refreshIntervalMs: 600_000 });
     const t = await token(k1);
     const batch = async () => {
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => jwtVerify(t, jwks.getKey)));

@@ -51,6 +51,8 @@ export interface JwksSourceOptions {
   timeoutMs?: number;
   /** Least time between two refetches caused by unknown `kid`s, ms (default 30 s). */
   unknownKidCooldownMs?: number;
+  /** First background retry after a failed fetch, ms (default 1 s; doubles up to 30 s). */
+  retryBaseMs?: number;
   /** Response body cap, bytes (default 256 KiB). */
   maxBytes?: number;
   /** Keys kept from one JWKS (default 64); the rest are dropped with a warning. */
@@ -105,6 +107,7 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
   const cooldownMs = options.unknownKidCooldownMs ?? DEFAULT_UNKNOWN_KID_COOLDOWN_MS;
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
   const retryMaxMs = Math.min(RETRY_MAX_MS, refreshIntervalMs);
+  const retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS;
   const source = configuredUrl ? redact(configuredUrl) : `${issuer} (discovery)`;
   const log = logger.child({ jwks: source });
 
@@ -170,7 +173,7 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
         if (keys) log.warn({ reason, keptKeys: kids.size }, 'JWKS refresh failed; keeping the last good keys');
         else log.warn({ reason }, 'JWKS fetch failed; tokens are refused with 503 until keys are fetched');
       }
-      schedule(Math.min(retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 10)));
+      schedule(Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(failures - 1, 10)));
       return false;
     }
   }

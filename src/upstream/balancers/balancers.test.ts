@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RoundRobin } from './round-robin.js';
 import { WeightedRoundRobin } from './weighted.js';
+import { BALANCER_NAMES, createBalancer } from './create-balancer.js';
 
 const targets = [
   { id: 'a', weight: 1 },
@@ -22,5 +23,17 @@ describe('balancers', () => {
     expect(counts).toEqual({ a: 10, b: 20, c: 30 });
     // smooth: c never gets more than two in a row
     expect(picks.join('')).not.toContain('ccc');
+  });
+});
+
+describe('createBalancer', () => {
+  const loaded = [
+    { id: 'a', weight: 1, load: { inflight: 0 } },
+    { id: 'b', weight: 1, load: { inflight: 0 } },
+  ];
+  it.each(BALANCER_NAMES.map((name) => ({ name })))('makes a working $name balancer', ({ name }) => {
+    const b = createBalancer(name, loaded, () => 0.75);
+    expect(['a', 'b']).toContain(b.pick(loaded, 'key')!.id);
+    expect(b.usesKey === true).toBe(name === 'consistent-hash');
   });
 });
