@@ -235,10 +235,12 @@ describe('createJwksSource', () => {
   });
 
   it('bounds the fetches that requests cause while no keys exist: shared, then one per cooldown', async () => {
-    const server = await idp((_req, res) => void res.writeHead(500).end());
+    // Each failure answers after 200 ms, so a batch surely starts while the fetch is in flight
+    // (an instant 500 could finish before the batch and make it start a fetch of its own).
+    const server = await idp((_req, res) => void setTimeout(() => res.writeHead(500).end(), 200));
     // No background retry during the test (it runs on real timers; the cooldown on the fake clock).
-    const { jwks, clock } = source({ jwksUri: `${server.url}/jwks`, retryBaseMs: 600_000, refreshIntervalMs: 600_000 });
     const t = await token(k1);
+    const { jwks, clock } = source({ jwksUri: `${server.url}/jwks`, retryBaseMs: 600_000, refreshIntervalMs: 600_000 });
     const batch = async () => {
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => jwtVerify(t, jwks.getKey)));
       expect(results.every((r) => r.status === 'rejected' && r.reason instanceof JwksUnavailableError)).toBe(true);
