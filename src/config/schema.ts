@@ -121,6 +121,9 @@ export function buildConfigSchema(routeExtensions: Record<string, TSchema>, glob
       ),
       trustedProxies: Type.Optional(Type.Array(Type.String(), { description: 'CIDRs whose X-Forwarded-For is believed.' })),
       limits: Type.Optional(LimitsSchema),
+      redis: Type.Optional(
+        Type.String({ minLength: 1, description: 'URL of the Redis server that gateway instances share state through (redis:// or rediss://), e.g. redis://127.0.0.1:6379; needed by rateLimit scope: cluster.' }),
+      ),
       log: Type.Optional(
         Type.Object(
           {
@@ -164,6 +167,8 @@ export interface GatewayConfig {
   admin?: { listen?: string; token?: string };
   trustedProxies?: string[];
   limits?: LimitsConfig;
+  /** Shared-state store URL (redis:// or rediss://). */
+  redis?: string;
   log?: { level?: string; access?: boolean };
   upstreams: Record<string, UpstreamConfig>;
   routes: RouteConfig[];

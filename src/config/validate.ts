@@ -101,6 +101,15 @@ function formatAjvErrors(errors: ErrorObject[]): Problem[] {
   return problems;
 }
 
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -123,6 +132,8 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
       if (str(cidr) && !parseCidr(cidr)) error(['trustedProxies', i], `"${cidr}" is not an IPv4 or IPv6 address or CIDR`);
     }),
   );
+
+  if (str(config.redis) && !isRedisUrl(config.redis)) error(['redis'], 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
 
   const upstreams = config.upstreams !== null && typeof config.upstreams === 'object' ? config.upstreams : {};
   for (const [name, upstream] of Object.entries(upstreams)) {

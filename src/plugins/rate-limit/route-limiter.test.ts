@@ -65,6 +65,9 @@ describe('rate limit validation', () => {
   it('warns about key consumer on a route without auth, only there', () => {
     expect(rateLimitProblems({ limit: 1, window: '1s', key: 'consumer' }, false)).toMatchObject([{ severity: 'warning' }]);
     expect(rateLimitProblems({ limit: 1, window: '1s', key: 'consumer' }, true)).toEqual([]);
-    expect(rateLimitProblems({ limit: 1, window: '1s', onStoreError: 'deny', maxKeys: 5 })).toEqual([]);
+    expect(rateLimitProblems({ limit: 1, window: '1s', maxKeys: 5 })).toEqual([]);
+    // onStoreError means something only with scope: cluster.
+    expect(rateLimitProblems({ limit: 1, window: '1s', onStoreError: 'deny' })).toMatchObject([{ path: ['onStoreError'], severity: 'warning' }]);
+    expect(rateLimitProblems({ limit: 1, window: '1s', onStoreError: 'deny', scope: 'cluster' }, undefined, true)).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ export const LimitSchema = Type.Object(
     ),
     scope: Type.Optional(
       Type.Union([Type.Literal('local'), Type.Literal('cluster')], {
-        description: 'local: counted in this process (each worker and instance has its own buckets); cluster: shared through `redis` (not available yet). Default local.',
+        description: 'local: counted in this process (each worker and instance has its own buckets); cluster: shared by all instances through top-level `redis` (exact across instances and workers). Default local.',
         'x-message': 'must be local or cluster',
       }),
     ),
@@ -33,7 +33,7 @@ export const LimitSchema = Type.Object(
     ),
     onStoreError: Type.Optional(
       Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('local')], {
-        description: 'scope: cluster only: what to do while the shared store is unreachable (allow, deny with 503, or count locally). Default local.',
+        description: 'scope: cluster only: what to do while the shared store is unreachable (allow, deny with 503, or count locally at the full limit). Default local.',
         'x-message': 'must be allow, deny or local',
       }),
     ),

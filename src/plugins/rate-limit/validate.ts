@@ -8,14 +8,29 @@ export function asList(value: RateLimitValue): readonly LimitConfig[] {
   return Array.isArray(value) ? value : [value as LimitConfig];
 }
 
-/** `hasAuth`: whether the route has auth (undefined for the top-level default). */
-export function rateLimitProblems(value: RateLimitValue, hasAuth?: boolean): Problem[] {
+/** Whether any limit of the value counts in the shared store. */
+export function usesCluster(value: RateLimitValue | false | undefined): boolean {
+  return value !== undefined && value !== false && asList(value).some((l) => l.scope === 'cluster');
+}
+
+/**
+ * `hasAuth`: whether the route has auth (undefined for the top-level default); `hasRedis`:
+ * whether the config has a top-level `redis`.
+ */
+export function rateLimitProblems(value: RateLimitValue, hasAuth?: boolean, hasRedis = false): Problem[] {
   const problems: Problem[] = [];
   const list = asList(value);
+  const cluster = list.filter((l) => l.scope === 'cluster').length;
   list.forEach((limit, i) => {
     const at = (key: string): (string | number)[] => (Array.isArray(value) ? [i, key] : [key]);
-    if ((limit.scope ?? 'local') === 'cluster') {
-      problems.push({ path: at('scope'), message: 'scope: cluster needs a shared store (top-level `redis`), which this version does not support yet; use scope: local' });
+    if (limit.scope === 'cluster' && !hasRedis) {
+      problems.push({ path: at('scope'), message: 'scope: cluster needs the shared store: set top-level `redis` (e.g. redis://127.0.0.1:6379)' });
+    }
+    if (cluster > 0 && cluster < list.length && (limit.scope ?? 'local') === 'local') {
+      problems.push({ path: at('scope'), message: 'the limits of one route must all have the same scope (this one is local, another is cluster)' });
+    }
+    if (limit.onStoreError !== undefined && limit.scope !== 'cluster') {
+      problems.push({ path: at('onStoreError'), message: 'applies to scope: cluster only', severity: 'warning' });
     }
     try {
       if (parseDuration(limit.window) < 1) problems.push({ path: at('window'), message: 'must be at least 1ms' });
