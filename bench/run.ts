@@ -27,6 +27,7 @@ import { startServer, stopAll, type BenchServer } from './processes.js';
 import { describeMachine, renderMarkdown, replaceResults, type RunConfig } from './report.js';
 import { BASELINE, requestOf, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js';
 import { makeCredentials } from './tokens.js';
+import { hasRedisServer, REDIS_MISSING, startRedis, type TestRedis } from '../test/helpers/redis.js';
 import type { UpstreamSettings } from './servers/upstream.js';
 import type { BareProxySettings } from './servers/bare-proxy.js';
 import type { GatewayServerSettings } from './servers/gateway.js';
@@ -34,6 +35,8 @@ import { UPSTREAM_BODY } from './servers/upstream-body.js';
 import { TARGETS } from './targets.js';
 
 const ROOT = new URL('../../', import.meta.url);
+/** The redis-server the run started for the cluster scenario, stopped at exit. */
+const started: { redis: TestRedis | null } = { redis: null };
 const server = (file: string) => new URL(`./servers/${file}`, import.meta.url);
 
 /** Listeners on free ports and the access log on; scenario configs add upstreams and routes. */
@@ -116,7 +119,11 @@ function log(line: string): void {
 async function main(): Promise<number> {
   const config = readConfig();
   const machine = describeMachine();
-  const scenarios = config.only ? SCENARIOS.filter((s) => s.name === BASELINE || config.only!.includes(s.name)) : SCENARIOS;
+  const selected = config.only ? SCENARIOS.filter((s) => s.name === BASELINE || config.only!.includes(s.name)) : SCENARIOS;
+  const scenarios = selected.filter((s) => {
+    if (s.requiresRedis && !hasRedisServer) log(`bench: skipping ${s.name}: ${REDIS_MISSING}`);
+    return !s.requiresRedis || hasRedisServer;
+  });
   const unknown = (config.only ?? []).filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown scenarios: ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
 
@@ -127,7 +134,8 @@ async function main(): Promise<number> {
   log(`bench: ${scenarios.length} scenarios × ${config.rounds} round(s) × (${config.warmup} s warm-up + ${config.duration} s), ${config.connections} connections`);
   const credentials = await makeCredentials();
   const upstream: BenchServer = await startServer<UpstreamSettings>('upstream', server('upstream.js'), { jwks: credentials.jwks });
-  const ctx: ScenarioContext = { upstream: upstream.url, deadTarget: await closedOrigin(), credentials };
+  if (scenarios.some((s) => s.requiresRedis)) started.redis = await startRedis();
+  const ctx: ScenarioContext = { upstream: upstream.url, deadTarget: await closedOrigin(), credentials, redisUrl: started.redis?.url ?? null };
   const servers = new Map<string, BenchServer>();
   for (const s of scenarios) servers.set(s.name, await startScenarioServer(s, ctx, upstream, execArgv, config));
   for (const s of scenarios) await preCheck(s, servers.get(s.name)!.url, ctx);
@@ -183,5 +191,6 @@ try {
   console.error(err instanceof Error ? err.message : err);
 } finally {
   await stopAll();
+  await started.redis?.close();
 }
 process.exit(code);

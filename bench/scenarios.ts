@@ -32,6 +32,8 @@ export interface ScenarioContext {
   deadTarget: string;
   /** Tokens for the auth scenarios; the upstream serves the RS256 JWKS at /jwks.json. */
   credentials: BenchCredentials;
+  /** A redis-server the run started (redis://127.0.0.1:N), or null when none is on PATH. */
+  redisUrl: string | null;
 }
 
 export interface Scenario {
@@ -51,6 +53,8 @@ export interface Scenario {
   expectUpstreamBody?: boolean;
   /** Gateway scenarios: write the access log (default true). */
   accessLog?: boolean;
+  /** Needs a redis-server (the run starts one; the scenario is skipped when none is installed). */
+  requiresRedis?: boolean;
 }
 
 /** The name of the baseline scenario all ratios are against. */
@@ -100,6 +104,15 @@ export const SCENARIOS: Scenario[] = [
     description: 'gateway, 1 route, local token-bucket rate limit keyed by IP (never reached), access log on',
     server: 'gateway',
     config: ({ upstream, deadTarget }) => routesConfig(1, upstream, deadTarget).replace(/(upstream: bench,)/, '$1 rateLimit: { limit: 100000000, window: 1s, key: ip },'),
+    request: BENCH_REQUEST,
+  },
+  {
+    name: 'portcullis-rate-limit-cluster',
+    description: 'gateway, 1 route, Redis (scope: cluster) rate limit keyed by IP (never reached), access log on',
+    server: 'gateway',
+    requiresRedis: true,
+    config: ({ upstream, deadTarget, redisUrl }) =>
+      `redis: ${redisUrl}\n` + routesConfig(1, upstream, deadTarget).replace(/(upstream: bench,)/, '$1 rateLimit: { limit: 100000000, window: 1s, key: ip, scope: cluster },'),
     request: BENCH_REQUEST,
   },
   {

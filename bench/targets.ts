@@ -67,4 +67,5 @@ export const TARGETS: Target[] = [
   { description: 'HS256 JWT + CORS req/s ≥ 0.85× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-jwt-cors', 'portcullis-1-route', 0.85) },
   { description: 'RS256 via JWKS, warm token cache, req/s ≥ 0.8× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-rs256-jwks', 'portcullis-1-route', 0.8) },
   { description: 'local rate limit req/s ≥ 0.9× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-rate-limit-local', 'portcullis-1-route', 0.9) },
+  { description: 'cluster (Redis) rate limit req/s ≥ 0.6× pass-through (1 route)', evaluate: ratioAtLeast('portcullis-rate-limit-cluster', 'portcullis-1-route', 0.6) },
 ];
