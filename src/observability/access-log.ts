@@ -1,7 +1,7 @@
 /**
  * The access log: one JSON line per request, written straight to the logger's destination.
  * The fields are fixed, so the line is assembled here rather than through pino's generic
- * serialiser (a fifth of the gateway's per-request cost in profiles); it has the same shape as
+ * serialiser (≈ 10 % of the gateway's CPU in profiles, ≈ 5 µs a line); it has the same shape as
  * every other log line (`level`, `time`, `pid`, `msg`) and honours the logger's level.
  */
 import { symbols, type Logger } from 'pino';

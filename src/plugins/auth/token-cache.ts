@@ -43,7 +43,7 @@ export class TokenCache<T> {
 
   /**
    * The cache key of a token: the token itself up to RAW_KEY_MAX characters (as Envoy's JWT cache
-   * does; hashing cost more than a fifth of an authenticated request), its sha256 above that, so
+   * does; the hash showed as ≈ 4 % of the gateway's CPU in an HS256 profile), its sha256 above that, so
    * a full cache holds at most maxEntries × 2 KB of keys. A JWT always contains `.`, a base64
    * digest never does, so the two kinds cannot collide.
    */
