@@ -12,6 +12,7 @@ import { parseCidr } from '../util/cidr.js';
 import { PARAM_SEGMENT } from '../router/route-table.js';
 import { normalizePath, PathError } from '../router/normalize-path.js';
 import { parseListen } from '../util/listen.js';
+import { HTTP_TOKEN } from '../util/http-syntax.js';
 
 export interface ValidationResult {
   config: GatewayConfig | undefined;
@@ -111,7 +112,6 @@ function isRedisUrl(text: string): boolean {
 }
 
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schemaOk: boolean, context: ValidateContext): Problem[] {
   const problems: Problem[] = [];
@@ -167,7 +167,7 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
       if (!HOST_PATTERN.test(host)) error(Array.isArray(route.match.host) ? at('match', 'host', j) : at('match', 'host'), `"${host}" is not a host name or *.domain pattern`);
     }
     for (const header of Object.keys(route.match.headers ?? {})) {
-      if (!HEADER_NAME.test(header)) error(at('match', 'headers', header), 'is not a valid header name');
+      if (!HTTP_TOKEN.test(header)) error(at('match', 'headers', header), 'is not a valid header name');
     }
     if (route.rewrite !== undefined && route.stripPrefix) error(at('rewrite'), 'use either rewrite or stripPrefix, not both');
     if (route.rewrite !== undefined && routePathProblem(route.rewrite, false)) error(at('rewrite'), 'must be a normalised path without params');

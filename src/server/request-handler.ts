@@ -16,6 +16,7 @@ import { RequestContext } from '../pipeline/context.js';
 import { PathError, splitTarget } from '../router/normalize-path.js';
 import { unmapIPv4 } from '../util/cidr.js';
 import { resolveClientIp } from './client-address.js';
+import { countHeader } from '../util/http-syntax.js';
 
 export interface ServeDeps {
   /** The current runtime state (read once per request). */
@@ -42,14 +43,6 @@ export function hostWithoutPort(host: string): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
-function countHostHeaders(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') n++;
-  }
-  return n;
-}
 
 async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
   const { req, state } = ctx;
@@ -68,7 +61,7 @@ async function handle(ctx: RequestContext, deps: ServeDeps): Promise<void> {
   if (req.httpVersionMajor !== 1) throw new GatewayError('bad_request', { message: 'The HTTP version is not supported.' });
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
   if (req.httpVersionMinor === 1 && req.headers.host === undefined) throw new GatewayError('bad_request', { message: 'The request has no Host header.' });
-  if (countHostHeaders(req.rawHeaders) > 1) throw new GatewayError('bad_request', { message: 'The request has more than one Host header.' });
+  if (countHeader(req.rawHeaders, 'host') > 1) throw new GatewayError('bad_request', { message: 'The request has more than one Host header.' });
   // RFC 9112 §3.2: a Host with an invalid value is answered 400 (it is forwarded as X-Forwarded-Host).
   if (req.headers.host !== undefined && !VALID_HOST.test(req.headers.host)) throw new GatewayError('bad_request', { message: 'The Host header is not valid.' });
 

@@ -15,15 +15,7 @@ export function parseBearer(value: string): string | null {
   return m ? m[1]! : null;
 }
 
-/** How many times the header `lowerName` appears in [name, value, …]. */
-export function countHeader(rawHeaders: readonly string[], lowerName: string): number {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) n++;
-  }
-  return n;
-}
+export { countHeader } from '../../util/http-syntax.js';
 
 function decodeComponent(text: string): string | null {
   try {

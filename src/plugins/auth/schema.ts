@@ -8,6 +8,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../../config/units.js';
+import { HTTP_TOKEN_PATTERN as HEADER_NAME_PATTERN } from '../../util/http-syntax.js';
 
 /** Every JWS algorithm accepted in `algorithms`; `none` is not one of them. */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -16,7 +17,6 @@ export const ALGORITHMS = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS] as cons
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const PROVIDER_NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
-const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 
 const HeaderName = (description: string) => Type.String({ pattern: HEADER_NAME_PATTERN, description, 'x-message': 'must be a header name' });
 

@@ -5,9 +5,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { METHODS } from '../../config/schema.js';
 import { DURATION_PATTERN } from '../../config/units.js';
+import { HTTP_TOKEN_PATTERN as HEADER_NAME_PATTERN } from '../../util/http-syntax.js';
 
 /** RFC 9110 §5.1 field-name (a token); `*` is a token too, checked semantically. */
-const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const HeaderName = Type.String({ pattern: HEADER_NAME_PATTERN, 'x-message': 'must be a header name' });
 
 export const CorsSchema = Type.Object(

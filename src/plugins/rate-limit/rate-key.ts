@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { unmapIPv4 } from '../../util/cidr.js';
+import { HTTP_TOKEN as HEADER_NAME } from '../../util/http-syntax.js';
 
 /** What a key is read from (a structural slice of the request context). */
 export interface KeySource {
@@ -22,7 +23,6 @@ export interface KeySource {
 
 export type KeyPart = { kind: 'ip' } | { kind: 'consumer' } | { kind: 'route' } | { kind: 'header'; name: string };
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Longer header values are hashed, so a key costs a bounded number of bytes. */
 const MAX_VALUE_LENGTH = 64;
 

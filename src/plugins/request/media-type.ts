@@ -8,8 +8,7 @@
  * (`; charset=utf-8`).
  */
 
-/** RFC 9110 token characters. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+import { HTTP_TOKEN as TOKEN } from '../../util/http-syntax.js';
 
 export interface MediaType {
   /** Lower-case `type/subtype`. */

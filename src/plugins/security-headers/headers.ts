@@ -14,9 +14,11 @@
 import type { Problem } from '../define-plugin.js';
 import { HOP_BY_HOP } from '../../upstream/hop-by-hop.js';
 import { HIDE_UPSTREAM, type SecurityHeadersConfig } from './schema.js';
+import { HTTP_TOKEN } from '../../util/http-syntax.js';
 
 /** RFC 9110 §5.1 field-name: a token. */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = HTTP_TOKEN;
+
 /** RFC 9110 §5.5 field-value, visible ASCII only: no CR, LF, NUL or other controls, no edge whitespace. */
 const HEADER_VALUE = /^[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?$/;
 /** Longest value accepted (a long CSP fits; a pasted file does not). */
