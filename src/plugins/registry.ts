@@ -32,8 +32,4 @@ export class PluginRegistry {
     for (const [key, plugin] of this.byKey) if (plugin.globalSchema) out[key] = plugin.globalSchema;
     return out;
   }
-
-  get(configKey: string): AnyPlugin | undefined {
-    return this.byKey.get(configKey);
-  }
 }

@@ -36,11 +36,6 @@ export interface Routable {
   readonly match: RouteMatch;
 }
 
-export interface MatchResult<R> {
-  route: R;
-  params: Record<string, string>;
-}
-
 export type LookupResult<R> =
   | { kind: 'found'; route: R; params: Record<string, string> }
   | { kind: 'method_not_allowed'; allow: string[] }
