@@ -17,6 +17,7 @@ export class GatewayMetrics {
   readonly requestDuration = new FastHistogram('portcullis_request_duration_seconds', 'Time from request arrival to the end of the response, by route.', BUCKETS, 'route');
   readonly upstreamDuration = new FastHistogram('portcullis_upstream_duration_seconds', 'Time until the upstream response head arrived, by upstream.', BUCKETS, 'upstream');
   readonly rateLimited = new FastCounter('portcullis_rate_limited_total', 'Requests refused by a rate limit (429), by route.');
+  readonly retries = new FastCounter('portcullis_upstream_retries_total', 'Retries sent to an upstream (tries after the first), by upstream.');
   readonly inflight: Gauge;
   readonly reloads: Counter<'result'>;
   /** Requests being handled now (read by the inflight gauge at scrape time). */
@@ -28,6 +29,7 @@ export class GatewayMetrics {
     this.registry.registerMetric(this.requestDuration as never);
     this.registry.registerMetric(this.upstreamDuration as never);
     this.registry.registerMetric(this.rateLimited as never);
+    this.registry.registerMetric(this.retries as never);
     const self = this;
     this.inflight = new Gauge({
       name: 'portcullis_inflight_requests',
@@ -61,8 +63,30 @@ export class GatewayMetrics {
     if (!this.rateLimited.inc(route)) this.rateLimited.add(route, { route });
   }
 
+  /** A retry sent to this upstream (see src/upstream/proxy.ts). */
+  observeRetry(upstream: string): void {
+    if (!this.retries.inc(upstream)) this.retries.add(upstream, { upstream });
+  }
+
   observeUpstream(upstream: string, seconds: number): void {
     this.upstreamDuration.observe(upstream, seconds);
+  }
+
+  /**
+   * Shared stores (the rate-limit Redis), by `store` (a fixed name such as `redis`, so bounded):
+   * `portcullis_store_errors_total` counts decisions a store could not make, `portcullis_store_up`
+   * is 1 while it answers and 0 during an outage. Not per route, so `retainOnly` leaves it alone.
+   */
+  readonly stores = {
+    errors: new Counter({ name: 'portcullis_store_errors_total', help: 'Decisions a shared store (Redis) could not make, by store.', labelNames: ['store'] as const, registers: [this.registry] }),
+    up: new Gauge({ name: 'portcullis_store_up', help: 'Whether a shared store (Redis) is reachable (1) or in an outage (0), by store.', labelNames: ['store'] as const, registers: [this.registry] }),
+  };
+
+  /** `ok` false: one decision `store` could not make (counted; the store is down); true: it answers (again). */
+  observeStore(store: string, ok: boolean): void {
+    // inc by 0 when up: the error series exists (at 0) from the first connection, so rate() sees the first error.
+    this.stores.errors.inc({ store }, ok ? 0 : 1);
+    this.stores.up.set({ store }, ok ? 1 : 0);
   }
 
   /** Drops label sets of routes and upstreams a reload removed, so series do not pile up. */
@@ -71,6 +95,7 @@ export class GatewayMetrics {
     this.requests.retain((labels) => keepRoute(labels['route']!));
     this.requestDuration.retain(keepRoute);
     this.upstreamDuration.retain((u) => upstreams.has(u));
+    this.retries.retain((labels) => upstreams.has(labels['upstream']!));
     this.rateLimited.retain((labels) => keepRoute(labels['route']!));
   }
 }

@@ -13,6 +13,7 @@ import type { Middleware } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayConfig, RouteConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 
 /** A problem found while validating, with a config path such as `routes[2].cors.origins[0]`. */
 export interface Problem {
@@ -27,6 +28,8 @@ export interface PluginDeps {
   clock: Clock;
   /** Absolute directory that relative file paths in the config resolve against (see ValidateContext); the compiler always sets it. */
   configDir?: string;
+  /** The gateway's metrics (absent in unit tests that compile without a gateway). */
+  metrics?: GatewayMetrics;
 }
 
 /** What `validate` may know beyond the config itself. */

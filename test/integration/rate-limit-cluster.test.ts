@@ -3,8 +3,9 @@
  * when redis-server is not installed — .ci/run installs it): two gateway instances in one
  * process share one limit exactly, also under a parallel burst; a list of limits is decided and
  * charged atomically; keys carry TTLs; rotating X-Forwarded-For from an untrusted peer stays one
- * bucket; Redis killed mid-test → allow / deny (503) / local behave, one warn line per outage,
- * and the limits recover on their own when Redis is back.
+ * bucket; Redis killed mid-test → allow / deny (503) / local (full, or its `localShare`) behave,
+ * one warn line per outage, portcullis_store_errors_total counts every failed decision and
+ * portcullis_store_up flips to 0 and back, and the limits recover on their own when Redis is back.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ describe.skipIf(!hasRedisServer)('rate limits, scope: cluster (real Redis)', () 
   - { name: allow, match: { path: /allow }, upstream: u, rateLimit: { limit: 2, window: 1m, scope: cluster, onStoreError: allow } }
   - { name: deny, match: { path: /deny }, upstream: u, rateLimit: { limit: 2, window: 1m, scope: cluster, onStoreError: deny } }
   - { name: local, match: { path: /local }, upstream: u, rateLimit: { limit: 2, window: 1m, scope: cluster, onStoreError: local } }
+  - { name: share, match: { path: /share }, upstream: u, rateLimit: { limit: 8, window: 1m, burst: 4, scope: cluster, localShare: 0.25 } }
   - { name: plain, match: { path: /plain }, upstream: u, rateLimit: { limit: 100, window: 1m } }
 `;
 
@@ -54,6 +56,21 @@ describe.skipIf(!hasRedisServer)('rate limits, scope: cluster (real Redis)', () 
     const body = (await res.json()) as { error?: { code: string; message: string } };
     return { status: res.status, headers: res.headers, code: body.error?.code, message: body.error?.message };
   }
+
+  /** The admin /metrics value of `name{store="redis"}`, or null when the series is absent. */
+  async function storeMetric(gw: TestGateway, name: string): Promise<number | null> {
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const match = new RegExp(`^${name}\\{store="redis"\\} (\\S+)$`, 'm').exec(text);
+    return match === null ? null : Number(match[1]);
+  }
+
+  it('the store metrics say Redis is up, with no errors, once connected', async () => {
+    await eventually(async () => expect(await storeMetric(a, 'portcullis_store_up')).toBe(1));
+    expect(await storeMetric(a, 'portcullis_store_errors_total')).toBe(0);
+    const text = await (await fetch(`${a.adminUrl}/metrics`)).text();
+    expect(text).toContain('# TYPE portcullis_store_errors_total counter');
+    expect(text).toContain('# TYPE portcullis_store_up gauge');
+  });
 
   it('two instances hold one combined limit exactly under a parallel burst', async () => {
     const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => get(i % 2 === 0 ? a : b, '/burst')));
@@ -105,16 +122,38 @@ describe.skipIf(!hasRedisServer)('rate limits, scope: cluster (real Redis)', () 
     const local: number[] = [];
     for (let i = 0; i < 3; i++) local.push((await get(a, '/local')).status);
     expect(local).toEqual([200, 200, 429]);
+    // localShare 0.25 of limit 8 + burst 4: ceil(2) + ceil(1) = 3 here, not the full 12.
+    const share: { status: number; ratelimit: string | null }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await get(a, '/share');
+      share.push({ status: r.status, ratelimit: r.headers.get('ratelimit') });
+    }
+    expect(share.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+    // Named as the configured limit (the policy header's name), counting the local share.
+    expect(share[0]!.ratelimit).toMatch(/^"8\/1m";r=2;t=\d+$/);
+    expect(share[3]!.ratelimit).toMatch(/^"8\/1m";r=0;t=\d+$/);
     // A local route is untouched by the outage.
     expect((await get(a, '/plain')).status).toBe(200);
     expect(a.logs.filter((l) => l['level'] === 'warn' && String(l['msg']).includes('rate-limit store unavailable'))).toHaveLength(1);
+    // Every failed decision is counted (4 allow + 1 deny + 3 local + 5 share; /plain asks no store).
+    expect(await storeMetric(a, 'portcullis_store_errors_total')).toBe(13);
+    expect(await storeMetric(a, 'portcullis_store_up')).toBe(0);
 
     await redis.start();
     await eventually(async () => expect((await get(a, '/deny')).status).toBe(200), 5000, 100);
     await eventually(() => expect(a.logs.some((l) => l['level'] === 'info' && String(l['msg']).includes('rate-limit store reachable again'))).toBe(true));
+    expect(await storeMetric(a, 'portcullis_store_up')).toBe(1);
+    // Polling /deny during the reconnect may have failed a few more decisions; none after recovery.
+    const errors = (await storeMetric(a, 'portcullis_store_errors_total'))!;
+    expect(errors).toBeGreaterThanOrEqual(13);
     // Shared again (Redis restarted empty): the deny route has one of two left, across instances.
     expect((await get(b, '/deny')).status).toBe(200);
     expect((await get(a, '/deny')).status).toBe(429);
+    expect(await storeMetric(a, 'portcullis_store_errors_total')).toBe(errors);
+    // The shared bucket is back: 12 across both instances (Redis restarted empty).
+    const shared = await Promise.all(Array.from({ length: 16 }, (_, i) => get(i % 2 ? a : b, '/share')));
+    expect(shared.filter((r) => r.status === 200)).toHaveLength(12);
+    expect(await storeMetric(a, 'portcullis_store_up')).toBe(1);
   });
 });
 
@@ -125,6 +164,12 @@ describe('rate limits, scope: cluster: config', () => {
     ['redis: http://127.0.0.1:6379\n', 'rateLimit: { limit: 1, window: 1s, scope: cluster }', /^redis: must be a redis:\/\/ or rediss:\/\/ URL/],
     ['redis: redis://127.0.0.1:6379\n', 'rateLimit: [{ limit: 1, window: 1s, scope: cluster }, { limit: 9, window: 1h }]', /^routes\[0\]\.rateLimit\[1\]\.scope: .*same scope/],
     ['redis: redis://127.0.0.1:6379\n', 'rateLimit: { limit: 1, window: 1s, scope: cluster, onStoreError: sometimes }', /^routes\[0\]\.rateLimit\.onStoreError: must be allow, deny or local/],
+    ['redis: redis://127.0.0.1:6379\n', 'rateLimit: { limit: 4, window: 1s, scope: cluster, localShare: 0 }', /^routes\[0\]\.rateLimit\.localShare: must be a number greater than 0 and at most 1/],
+    ['redis: redis://127.0.0.1:6379\n', 'rateLimit: { limit: 4, window: 1s, scope: cluster, localShare: 1.5 }', /^routes\[0\]\.rateLimit\.localShare: must be a number greater than 0 and at most 1/],
+    ['redis: redis://127.0.0.1:6379\n', 'rateLimit: [{ limit: 4, window: 1s, scope: cluster }, { limit: 9, window: 1h, scope: cluster, localShare: -0.5 }]', /^routes\[0\]\.rateLimit\[1\]\.localShare: must be a number greater than 0/],
+    ['redis: redis://127.0.0.1:6379\n', 'rateLimit: { limit: 4, window: 1s, scope: cluster, localShare: quarter }', /^routes\[0\]\.rateLimit: must be false, a limit \{.*localShare\?/],
+    ['', 'rateLimit: { limit: 4, window: 1s, localShare: 0.5 }', /^routes\[0\]\.rateLimit\.localShare: applies to scope: cluster only/],
+    ['redis: redis://127.0.0.1:6379\n', 'rateLimit: { limit: 4, window: 1s, scope: cluster, onStoreError: deny, localShare: 0.5 }', /^routes\[0\]\.rateLimit\.localShare: applies to onStoreError: local only/],
   ])('refuses %s%s', async (top, value, pattern) => {
     const yaml = `${base}${top}routes:\n  - { name: r, match: { path: /r }, upstream: u, ${value} }\n`;
     const err = await Gateway.create({ configText: yaml, logger: captureLogger([]) }).then(

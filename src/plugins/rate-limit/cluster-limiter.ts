@@ -3,8 +3,8 @@
  * cluster-script.ts); the reply is turned into the same Verdict and headers as the local
  * RouteLimiter. While the store is unreachable or slow, each limit's `onStoreError` applies:
  *  - `deny` (any limit): the request is refused with 503 service_unavailable;
- *  - `local` (the default): the limit is counted in this process, at its full size (each
- *    instance then admits up to the whole limit, so N instances admit up to N× it until Redis
+ *  - `local` (the default): the limit is counted in this process, at its full size or at its
+ *    `localShare` (see local-share.ts; at full size N processes admit up to N× it until Redis
  *    is back — an outage loosens a limit rather than refuses traffic);
  *  - `allow`: the limit is not checked.
  * No HTTP types here: the plugin writes headers and errors.
@@ -12,6 +12,7 @@
 import { parseDuration } from '../../config/units.js';
 import type { ClusterStore } from './cluster-store.js';
 import { KEY_PREFIX } from './cluster-store.js';
+import { localFallbackLimit } from './local-share.js';
 import { keyExtractor, parseKeySpec, type KeySource } from './rate-key.js';
 import { RouteLimiter, type Verdict } from './route-limiter.js';
 import type { LimitConfig } from './schema.js';
@@ -51,8 +52,15 @@ export class ClusterLimiter {
     });
     this.args = configs.flatMap((c) => [(c.algorithm ?? 'token-bucket') === 'sliding-window' ? 2 : 1, c.limit, parseDuration(c.window), c.burst ?? 0]);
     this.deny = configs.some((c) => c.onStoreError === 'deny');
-    const local = configs.filter((c) => (c.onStoreError ?? 'local') === 'local');
-    this.fallback = local.length > 0 ? new RouteLimiter(local) : null;
+    const local = configs.map((c, i) => ({ c, i })).filter(({ c }) => (c.onStoreError ?? 'local') === 'local');
+    // Sized by localShare, but named as in the policy header (the full `limit/window`).
+    this.fallback =
+      local.length > 0
+        ? new RouteLimiter(
+            local.map(({ c }) => localFallbackLimit(c)),
+            local.map(({ i }) => this.names[i]!),
+          )
+        : null;
   }
 
   /** `now` (ms, injected clock) is used only by the local fallback; Redis keeps its own time. */

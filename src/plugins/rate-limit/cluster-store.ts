@@ -6,16 +6,22 @@
  *  - `enableOfflineQueue: false`: while disconnected a command is refused at once;
  *  - `maxRetriesPerRequest: 0`: a failed command is not retried (the limit decides what then);
  *  - reconnects on its own (backoff 50 ms per attempt, at most 1 s), so recovery needs no one.
- * One warn log line when an outage starts, one info line when Redis answers again.
+ * One warn log line when an outage starts, one info line when Redis answers again; with
+ * metrics, every failed decision counts in `portcullis_store_errors_total{store="redis"}` and
+ * `portcullis_store_up{store="redis"}` is 0 from the first failure until a decision succeeds
+ * again (1 from the first connection on).
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { GatewayMetrics } from '../../observability/metrics.js';
 import { CLUSTER_SCRIPT } from './cluster-script.js';
 
 /** Longest a rate-limit decision waits for Redis before the limit's `onStoreError` applies (ms). */
 export const COMMAND_TIMEOUT_MS = 100;
 /** Key prefix: `portcullis:rl:<route>:<limit index>:<key>`. */
 export const KEY_PREFIX = 'portcullis:rl:';
+/** The `store` label of the outage metrics (one fixed value: bounded). */
+export const STORE_LABEL = 'redis';
 
 type ScriptClient = Redis & { portcullisRateLimit(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
 
@@ -30,6 +36,8 @@ export class ClusterStore {
   constructor(
     url: string,
     private readonly logger: Logger,
+    /** The gateway's metrics; absent in unit tests that build a store without a gateway. */
+    private readonly metrics?: GatewayMetrics,
   ) {
     const client = new Redis(url, {
       commandTimeout: COMMAND_TIMEOUT_MS,
@@ -43,7 +51,11 @@ export class ClusterStore {
     client.defineCommand('portcullisRateLimit', { lua: CLUSTER_SCRIPT });
     this.client = client as ScriptClient;
     this.firstReady = new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    void this.firstReady.then(() => (this.firstReady = null));
+    void this.firstReady.then(() => {
+      this.firstReady = null;
+      // Up from the first connection on, unless a decision already failed (then its success says so).
+      if (!this.down) this.metrics?.observeStore(STORE_LABEL, true);
+    });
   }
 
   /**
@@ -60,14 +72,16 @@ export class ClusterStore {
       const reply = await this.client.portcullisRateLimit(keys.length, ...keys, ...args);
       if (this.down) {
         this.down = false;
-        this.logger.info({ store: 'redis' }, 'rate-limit store reachable again; cluster limits are shared again');
+        this.logger.info({ store: STORE_LABEL }, 'rate-limit store reachable again; cluster limits are shared again');
+        this.metrics?.observeStore(STORE_LABEL, true);
       }
       return reply;
     } catch (err) {
       this.errors++;
+      this.metrics?.observeStore(STORE_LABEL, false);
       if (!this.down) {
         this.down = true;
-        this.logger.warn({ store: 'redis', err: (err as Error).message }, 'rate-limit store unavailable; cluster limits apply their onStoreError');
+        this.logger.warn({ store: STORE_LABEL, err: (err as Error).message }, 'rate-limit store unavailable; cluster limits apply their onStoreError');
       }
       return undefined;
     }

@@ -29,9 +29,9 @@ export const rateLimitPlugin = definePlugin({
     value === false ? [] : rateLimitProblems(value, route['auth'] !== undefined && route['auth'] !== false, typeof config?.redis === 'string'),
   validateGlobal: (value, config) => rateLimitProblems(value, undefined, typeof config?.redis === 'string'),
   defaultFor: (_route, global) => global,
-  prepare(global, config, { logger }): { store: ClusterStore | null } {
+  prepare(global, config, { logger, metrics }): { store: ClusterStore | null } {
     const cluster = config.routes.some((r) => usesCluster((r['rateLimit'] as RateLimitRouteValue | undefined) ?? global));
-    return { store: cluster && config.redis !== undefined ? new ClusterStore(config.redis, logger) : null };
+    return { store: cluster && config.redis !== undefined ? new ClusterStore(config.redis, logger, metrics) : null };
   },
   dispose(shared) {
     shared.store?.close();

@@ -44,17 +44,21 @@ export class RouteLimiter {
   private readonly states: object[];
   private readonly available: number[];
 
-  /** `configs` were validated (key specs parse, scope local). */
-  constructor(configs: readonly LimitConfig[]) {
-    const names = new Set<string>();
-    this.limits = configs.map((c) => {
+  /**
+   * `configs` were validated (key specs parse). `names`: the policy names to report, one per
+   * config (the cluster fallback passes the names of the full limits it stands in for); default
+   * `limit/window`, numbered `#2`… when repeated.
+   */
+  constructor(configs: readonly LimitConfig[], names?: readonly string[]) {
+    const seen = new Set<string>();
+    this.limits = configs.map((c, index) => {
       const windowMs = parseDuration(c.window);
       const burst = c.burst ?? 0;
       const parts = parseKeySpec(c.key ?? 'ip');
       if (typeof parts === 'string') throw new Error(`invalid rate-limit key: ${parts}`);
-      let name = `${c.limit}/${c.window}`;
-      for (let i = 2; names.has(name); i++) name = `${c.limit}/${c.window}#${i}`;
-      names.add(name);
+      let name = names?.[index] ?? `${c.limit}/${c.window}`;
+      if (names === undefined) for (let i = 2; seen.has(name); i++) name = `${c.limit}/${c.window}#${i}`;
+      seen.add(name);
       const algorithm: RateAlgorithm<object> =
         (c.algorithm ?? 'token-bucket') === 'sliding-window' ? (new SlidingWindow({ limit: c.limit, windowMs }) as never) : (new TokenBucket({ limit: c.limit, windowMs, burst }) as never);
       return { name, algorithm, store: new BoundedMap<object>(c.maxKeys ?? DEFAULT_MAX_KEYS), key: keyExtractor(parts) };

@@ -33,8 +33,16 @@ export const LimitSchema = Type.Object(
     ),
     onStoreError: Type.Optional(
       Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('local')], {
-        description: 'scope: cluster only: what to do while the shared store is unreachable (allow, deny with 503, or count locally at the full limit). Default local.',
+        description: 'scope: cluster only: what to do while the shared store is unreachable (allow, deny with 503, or count locally at the full limit or its `localShare`). Default local.',
         'x-message': 'must be allow, deny or local',
+      }),
+    ),
+    localShare: Type.Optional(
+      // The range (0, 1] is checked in validate.ts: inside the limit union a schema range error
+      // would collapse into the union's message and lose the `localShare` path.
+      Type.Number({
+        description:
+          'scope: cluster with onStoreError: local only: the share, greater than 0 and at most 1, of `limit` (and `burst`) each process counts while the shared store is down, rounded up; set it to 1/N for N gateway processes (instances × workers). Default 1 (the full limit in each).',
       }),
     ),
     maxKeys: Type.Optional(
@@ -44,7 +52,7 @@ export const LimitSchema = Type.Object(
   { additionalProperties: false, description: 'One rate limit: `limit` requests per `window` per key.' },
 );
 
-const LIMIT_HINT = '{ limit, window, burst?, key?, scope?, algorithm?, onStoreError?, maxKeys? }';
+const LIMIT_HINT = '{ limit, window, burst?, key?, scope?, algorithm?, onStoreError?, localShare?, maxKeys? }';
 
 export const RateLimitValueSchema = Type.Union([LimitSchema, Type.Array(LimitSchema, { minItems: 1 })], {
   description: 'Rate limits for every route without its own `rateLimit`: one limit or a list, all of which must pass (each route counts separately).',

@@ -1,4 +1,4 @@
-/** Checks the schema cannot express: key syntax, scope, burst only with the token bucket, a non-zero window. */
+/** Checks the schema cannot express: key syntax, scope, localShare only on a local fallback, burst only with the token bucket, a non-zero window. */
 import type { Problem } from '../define-plugin.js';
 import { parseDuration } from '../../config/units.js';
 import { parseKeySpec } from './rate-key.js';
@@ -31,6 +31,16 @@ export function rateLimitProblems(value: RateLimitValue, hasAuth?: boolean, hasR
     }
     if (limit.onStoreError !== undefined && limit.scope !== 'cluster') {
       problems.push({ path: at('onStoreError'), message: 'applies to scope: cluster only', severity: 'warning' });
+    }
+    if (limit.localShare !== undefined && !(limit.localShare > 0 && limit.localShare <= 1)) {
+      problems.push({ path: at('localShare'), message: 'must be a number greater than 0 and at most 1 (1/N for N gateway processes, e.g. 0.25 for four)' });
+    } else if (limit.localShare !== undefined) {
+      // Only the local fallback of a cluster limit is sized by it; elsewhere it would silently do nothing.
+      if (limit.scope !== 'cluster') {
+        problems.push({ path: at('localShare'), message: 'applies to scope: cluster only (it sizes the local fallback while Redis is down; a local limit always counts in full per process)' });
+      } else if ((limit.onStoreError ?? 'local') !== 'local') {
+        problems.push({ path: at('localShare'), message: `applies to onStoreError: local only (this limit has onStoreError: ${limit.onStoreError}, which counts nothing locally)` });
+      }
     }
     try {
       if (parseDuration(limit.window) < 1) problems.push({ path: at('window'), message: 'must be at least 1ms' });
