@@ -14,6 +14,7 @@ import type { RuntimeState } from './config/runtime-state.js';
 import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import { createLogger, flushLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { registerUpstreamGauges } from './observability/upstream-gauges.js';
 import { AccessLog } from './observability/access-log.js';
 import { defaultRegistry } from './plugins/builtin.js';
 import type { PluginRegistry } from './plugins/registry.js';
@@ -73,6 +74,7 @@ export class Gateway {
     this.configText = options.configText;
     this.metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics ?? false });
     this.accessLog = new AccessLog(logger);
+    registerUpstreamGauges(this.metrics.registry, () => this.state.upstreams.values(), clock);
   }
 
   /** Loads, validates and compiles the config; throws ConfigError listing every problem. */
@@ -85,7 +87,7 @@ export class Gateway {
     const clock = options.clock ?? systemClock;
     // The pool registry belongs to the instance; compile into a placeholder first.
     const gateway = new Gateway(options, undefined as unknown as RuntimeState, plugins, logger, clock);
-    gateway.state = compileConfig(checked.config, 1, { pools: gateway.pools, plugins, logger, clock, configDir: configDirOf(options) });
+    gateway.state = compileConfig(checked.config, 1, { pools: gateway.pools, plugins, logger, clock, configDir: configDirOf(options), metrics: gateway.metrics });
     return gateway;
   }
 
@@ -158,7 +160,7 @@ export class Gateway {
     if (!checked.config) return fail(checked.errors, checked.warnings);
     let next: RuntimeState;
     try {
-      next = compileConfig(checked.config, this.generation + 1, { pools: this.pools, plugins: this.plugins, logger: this.logger, clock: this.clock, configDir: configDirOf(this.options) });
+      next = compileConfig(checked.config, this.generation + 1, { pools: this.pools, plugins: this.plugins, logger: this.logger, clock: this.clock, configDir: configDirOf(this.options), metrics: this.metrics, previous: this.state });
     } catch (err) {
       this.logger.error({ err }, 'config compile failed');
       return fail(['config could not be compiled (see the gateway log)']);
@@ -175,10 +177,7 @@ export class Gateway {
     if (this.proxyServer) applyTimeouts(this.proxyServer, next.limits);
     if (next.log.level !== this.logger.level) this.logger.level = next.log.level;
     this.metrics.retainOnly(new Set(next.routes.map((r) => r.name)), new Set(next.upstreams.keys()));
-    old.retire(() => {
-      this.pools.release(old.poolKeys);
-      old.dispose();
-    });
+    old.retire(() => old.dispose());
     this.metrics.reloads.labels('ok').inc();
     this.logger.info({ generation: next.generation, routes: next.routes.length }, 'config reloaded');
     return { ok: true, generation: next.generation, errors: [], warnings };

@@ -45,23 +45,42 @@ export function routesView(state: RuntimeState) {
 }
 
 export function upstreamsView(state: RuntimeState) {
-  return [...state.upstreams.values()].map((u) => ({
-    name: u.name,
-    balancer: u.balancerName,
-    timeouts: { connectMs: u.connectTimeoutMs, responseMs: u.responseTimeoutMs },
-    targets: u.targets.map((t) => {
-      const stats = t.pool.stats;
-      return { id: t.id, url: t.url, weight: t.weight, connections: { connected: stats.connected, free: stats.free, pending: stats.pending, running: stats.running } };
-    }),
-  }));
+  return [...state.upstreams.values()].map((u) => {
+    const now = u.clock.now();
+    return {
+      name: u.name,
+      balancer: u.balancerName,
+      source: u.source,
+      timeouts: { connectMs: u.connectTimeoutMs, responseMs: u.responseTimeoutMs },
+      targets: u.targets.map((t) => {
+        const stats = t.pool.stats;
+        const h = t.health;
+        const ejectedUntil = h.outlier !== null && h.outlier.ejected(now) ? h.outlier.ejectedUntil() : 0;
+        return {
+          id: t.id,
+          url: t.url,
+          weight: t.weight,
+          healthy: h.healthy(now),
+          inRotation: h.available(now),
+          health: { probe: h.probeHealthy ? 'passing' : 'failing', ejectedUntil: ejectedUntil === 0 ? null : new Date(ejectedUntil).toISOString(), ejections: h.outlier?.ejections ?? 0 },
+          circuit: h.breaker === null ? null : h.breaker.state(now),
+          inflight: t.load.inflight,
+          connections: { connected: stats.connected, free: stats.free, pending: stats.pending, running: stats.running },
+        };
+      }),
+    };
+  });
 }
 
-/** Ready once a config is loaded and every upstream a route uses has a target. */
+/** Ready once a config is loaded and every upstream a route uses has a target that takes requests. */
 function readiness(state: RuntimeState, draining: boolean): { ready: boolean; reasons: string[] } {
   const reasons: string[] = [];
   if (draining) reasons.push('shutting down');
   const used = new Set(state.routes.map((r) => r.upstream));
-  for (const upstream of used) if (upstream.targets.length === 0) reasons.push(`upstream ${upstream.name} has no target`);
+  for (const upstream of used) {
+    if (upstream.targets.length === 0) reasons.push(`upstream ${upstream.name} has no target`);
+    else if (!upstream.hasHealthyTarget()) reasons.push(`upstream ${upstream.name} has no healthy target`);
+  }
   return { ready: reasons.length === 0, reasons };
 }
 

@@ -9,13 +9,19 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { RouteTable, type RouteMatch } from '../router/route-table.js';
 import { CompiledUpstream, type Target } from '../upstream/compiled-upstream.js';
+import { createDiscovery } from '../discovery/create-discovery.js';
+import { ActiveHealthChecker } from '../upstream/active-health-checker.js';
 import { PoolRegistry } from '../upstream/pool-registry.js';
+import { RetryBudget } from '../upstream/retry-budget.js';
+import { compileRetryPolicy, RETRY_DEFAULTS } from '../upstream/retry-policy.js';
+import { TargetSet } from '../upstream/target-set.js';
 import { createProxyHandler } from '../upstream/proxy.js';
 import { countSegments } from '../upstream/forward-path.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
 import { compileHashKey } from '../upstream/hash-key.js';
 import { CidrSet } from '../util/cidr.js';
 import type { Clock } from '../util/clock.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { parseListen } from '../util/listen.js';
 import { RuntimeState, type CompiledRoute, type ResolvedLimits } from './runtime-state.js';
 import type { GatewayConfig, RouteConfig, UpstreamConfig } from './schema.js';
@@ -28,6 +34,10 @@ export interface CompileDeps {
   clock: Clock;
   /** Where relative file paths in the config resolve (PluginDeps.configDir). Default: the process cwd. */
   configDir?: string;
+  /** The gateway's metrics, handed to plugins (PluginDeps.metrics). */
+  metrics?: GatewayMetrics;
+  /** The state being replaced (on reload): discovered targets carry over to an unchanged discovery block. */
+  previous?: RuntimeState;
 }
 
 export const DEFAULTS = {
@@ -45,6 +55,9 @@ export const DEFAULTS = {
   poolConnections: 128,
   poolKeepAlive: '4s',
 } as const;
+
+export const HEALTH_DEFAULTS = { interval: '5s', timeout: '1s', healthy: 2, unhealthy: 3, passiveFailures: 5, ejectTime: '30s', maxEjectTime: '5m' } as const;
+export const BREAKER_DEFAULTS = { failures: 5, window: '10s', cooldown: '30s', halfOpenRequests: 1 } as const;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -67,27 +80,99 @@ export function resolveLimits(config: GatewayConfig): ResolvedLimits {
   };
 }
 
-function compileUpstream(name: string, config: UpstreamConfig, pools: PoolRegistry, acquired: string[]): CompiledUpstream {
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** One upstream: its targets (configured, or from discovery), health, breaker, balancer and retry budget. */
+function compileUpstream(name: string, config: UpstreamConfig, deps: CompileDeps): CompiledUpstream {
   const connectTimeoutMs = parseDuration(config.timeouts?.connect ?? DEFAULTS.connectTimeout);
   const responseTimeoutMs = parseDuration(config.timeouts?.response ?? DEFAULTS.responseTimeout);
-  const targets: Target[] = config.targets.map((t) => {
-    const spec = typeof t === 'string' ? { url: t, weight: 1 } : { url: t.url, weight: t.weight ?? 1 };
-    const url = new URL(spec.url);
-    const { key, pool, load } = pools.acquire({
-      origin: url.origin,
-      connections: config.pool?.connections ?? DEFAULTS.poolConnections,
-      keepAliveMs: parseDuration(config.pool?.keepAlive ?? DEFAULTS.poolKeepAlive),
-      connectTimeoutMs,
-    });
-    acquired.push(key);
-    const basePath = url.pathname.replace(/\/+$/, '');
-    return Object.freeze({ id: `${name}/${url.host}`, url: url.origin + basePath, basePath, hostHeader: url.host, weight: spec.weight, pool, poolKey: key, load });
-  });
+  const hc = config.healthCheck;
+  const cb = config.circuitBreaker;
+  const passive = hc === undefined || hc.passive === false ? null : (hc.passive ?? {});
+  const targets = new TargetSet(
+    name,
+    deps.pools,
+    { connections: config.pool?.connections ?? DEFAULTS.poolConnections, keepAliveMs: parseDuration(config.pool?.keepAlive ?? DEFAULTS.poolKeepAlive), connectTimeoutMs },
+    {
+      active: hc?.path === undefined ? null : { healthy: hc.healthy ?? HEALTH_DEFAULTS.healthy, unhealthy: hc.unhealthy ?? HEALTH_DEFAULTS.unhealthy },
+      outlier:
+        passive === null
+          ? null
+          : {
+              consecutiveFailures: passive.failures ?? HEALTH_DEFAULTS.passiveFailures,
+              baseEjectionMs: parseDuration(passive.ejectTime ?? HEALTH_DEFAULTS.ejectTime),
+              maxEjectionMs: parseDuration(passive.maxEjectTime ?? HEALTH_DEFAULTS.maxEjectTime),
+            },
+      breaker:
+        cb === undefined
+          ? null
+          : {
+              failures: cb.failures ?? BREAKER_DEFAULTS.failures,
+              windowMs: parseDuration(cb.window ?? BREAKER_DEFAULTS.window),
+              cooldownMs: parseDuration(cb.cooldown ?? BREAKER_DEFAULTS.cooldown),
+              halfOpenRequests: cb.halfOpenRequests ?? BREAKER_DEFAULTS.halfOpenRequests,
+            },
+    },
+  );
+  const discovery = config.discovery;
+  if (discovery === undefined) {
+    targets.replace((config.targets ?? []).map((t) => (typeof t === 'string' ? { url: t, weight: 1 } : { url: t.url, weight: t.weight ?? 1 })));
+  } else {
+    // A reload that keeps this discovery block starts from the targets found so far, so the new
+    // config serves at once instead of waiting for its first registry answer.
+    const before = deps.previous?.upstreams.get(name);
+    if (before !== undefined && sameJson(before.discovery, discovery)) targets.replace(before.targets.map((t) => ({ url: t.url, weight: t.weight })));
+  }
   const balancerName = config.balancer ?? 'round-robin';
-  const balancer = createBalancer<Target>(balancerName, targets);
+  const balancer = createBalancer<Target>(balancerName, targets.targets);
   // validate.ts guarantees hashOn with consistent-hash (and only there).
   const hashKey = balancer.usesKey ? compileHashKey(config.hashOn ?? 'ip') : null;
-  return new CompiledUpstream({ name, targets, balancer, balancerName, responseTimeoutMs, connectTimeoutMs, hashKey });
+  const retries = config.retries;
+  // One budget per upstream: it caps the extra load retries put on these targets, whichever route sends them.
+  const budget = new RetryBudget({ ratio: retries?.budget ?? RETRY_DEFAULTS.budget, minPerSecond: retries?.minRetriesPerSecond ?? RETRY_DEFAULTS.minRetriesPerSecond, windowMs: RETRY_DEFAULTS.budgetWindowMs });
+  const provider = discovery === undefined ? null : createDiscovery(discovery, { logger: deps.logger.child({ upstream: name }) });
+  const upstream = new CompiledUpstream({
+    name,
+    targets,
+    balancer,
+    balancerName,
+    responseTimeoutMs,
+    connectTimeoutMs,
+    hashKey,
+    budget,
+    clock: deps.clock,
+    logger: deps.logger,
+    discovery: discovery ?? null,
+    source: provider?.description ?? 'static',
+  });
+  if (provider !== null) {
+    upstream.own(provider);
+    provider.start({
+      onTargets: (found) => {
+        if (upstream.setTargets(found)) deps.logger.info({ upstream: name, discovery: provider.description, targets: found.map((t) => t.url) }, 'upstream targets changed');
+      },
+      // The provider logs outages and recoveries itself; the last known targets stay meanwhile.
+      onError: () => undefined,
+    });
+  }
+  if (hc?.path !== undefined) {
+    const checker = new ActiveHealthChecker(
+      {
+        path: hc.path,
+        intervalMs: parseDuration(hc.interval ?? HEALTH_DEFAULTS.interval),
+        timeoutMs: parseDuration(hc.timeout ?? HEALTH_DEFAULTS.timeout),
+        statuses: hc.statuses ? new Set(hc.statuses) : null,
+      },
+      () => upstream.targets,
+      (target, passed) => upstream.probed(target, passed),
+      deps.logger,
+    );
+    upstream.own(checker);
+    checker.start();
+  }
+  return upstream;
 }
 
 function routeMatch(route: RouteConfig): RouteMatch {
@@ -110,14 +195,17 @@ async function answerPreflight(ctx: RequestContext): Promise<void> {
 
 export function compileConfig(config: GatewayConfig, generation: number, deps: CompileDeps): RuntimeState {
   const frozen = deepFreeze(structuredClone(config));
-  const acquired: string[] = [];
   const disposers: (() => void)[] = [];
   try {
     const upstreams = new Map<string, CompiledUpstream>();
-    for (const [name, upstream] of Object.entries(frozen.upstreams)) upstreams.set(name, compileUpstream(name, upstream, deps.pools, acquired));
+    for (const [name, config] of Object.entries(frozen.upstreams)) {
+      const upstream = compileUpstream(name, config, deps);
+      upstreams.set(name, upstream);
+      disposers.push(() => upstream.dispose());
+    }
 
     const plugins = deps.plugins.ordered();
-    const pluginDeps = { logger: deps.logger, clock: deps.clock, configDir: deps.configDir ?? process.cwd() };
+    const pluginDeps = { logger: deps.logger, clock: deps.clock, configDir: deps.configDir ?? process.cwd(), metrics: deps.metrics };
     // Shared plugin state (auth providers, key caches) is made once per config, before routes.
     const shared = new Map<string, unknown>();
     for (const p of plugins) {
@@ -135,6 +223,8 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       const upstream = upstreams.get(route.upstream)!;
       const terminal = createProxyHandler({
         upstream,
+        retry: compileRetryPolicy(frozen.upstreams[route.upstream]!.retries, route.retries),
+        onRetry: deps.metrics ? (name) => deps.metrics!.observeRetry(name) : undefined,
         preserveHost: route.preserveHost ?? false,
         path: {
           prefixSegments: countSegments(route.match.path),
@@ -148,7 +238,7 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
         const value = route[p.configKey] ?? p.defaultFor?.(route, global as never);
         // `key: false` on a route turns the plugin off there, global default included.
         if (value === undefined || value === false) continue;
-        chain.push({ plugin: p, middleware: p.create(value as never, route, { logger, clock: deps.clock, configDir: pluginDeps.configDir, shared: shared.get(p.name) as never, global: global as never }) });
+        chain.push({ plugin: p, middleware: p.create(value as never, route, { logger, clock: deps.clock, configDir: pluginDeps.configDir, metrics: deps.metrics, shared: shared.get(p.name) as never, global: global as never }) });
       }
       const preflightChain = chain.some((c) => c.plugin.answersPreflight) ? chain.filter((c) => c.plugin.runsOnPreflight || c.plugin.answersPreflight) : [];
       return Object.freeze({
@@ -173,12 +263,10 @@ export function compileConfig(config: GatewayConfig, generation: number, deps: C
       parseListen(frozen.listen ?? DEFAULTS.listen)!,
       { listen: parseListen(admin.listen ?? DEFAULTS.adminListen)!, token: admin.token ?? '' },
       { level: frozen.log?.level ?? 'info', access: frozen.log?.access ?? true },
-      acquired,
       disposers,
       unrouted.length === 0 ? null : unrouted.length === 1 ? unrouted[0]! : (ctx: RequestContext) => unrouted.forEach((fn) => fn(ctx)),
     );
   } catch (err) {
-    deps.pools.release(acquired);
     for (const dispose of disposers) dispose();
     throw err;
   }

@@ -1,7 +1,7 @@
 /**
  * The immutable runtime state one config compiles to. The gateway swaps it with one assignment;
  * a request reads it once at its start (`enter`) and finishes on it (`leave`). A retired state
- * releases its pools once its last request has left.
+ * releases its pools and stops its checkers once its last request has left.
  */
 import type { Handler } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -49,9 +49,7 @@ export class RuntimeState {
     readonly listen: ListenAddress,
     readonly admin: { listen: ListenAddress; token: string },
     readonly log: { level: string; access: boolean },
-    /** Pool registry keys this state holds a reference to. */
-    readonly poolKeys: readonly string[],
-    /** Release plugin resources (timers, caches) made for this state. */
+    /** Release what this state holds: upstreams (pools, health checkers, discovery) and plugin resources. */
     private readonly disposers: (() => void)[] = [],
     /** Plugins' additions to answers no route handled (404, 405, malformed requests); null when none. */
     readonly unrouted: ((ctx: RequestContext) => void) | null = null,

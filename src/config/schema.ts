@@ -4,15 +4,12 @@
  * the core itself reads. Every field has a description: it is the one-line documentation.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
-import { BALANCER_NAMES } from '../upstream/balancers/create-balancer.js';
-import { HASH_ON_PATTERN } from '../upstream/hash-key.js';
+import { Duration, Size, Strict } from './schema-helpers.js';
+import { buildUpstreamSchema, METHODS, RetriesSchema } from './upstream-schema.js';
+import type { DiscoveryConfig } from '../discovery/schema.js';
 
-const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description, 'x-message': 'must be a duration such as 250ms, 30s, 5m or 1h' });
-const Size = (description: string) => Type.String({ pattern: SIZE_PATTERN, description, 'x-message': 'must be a size such as 512b, 64kb or 10mb' });
-const Strict = { additionalProperties: false } as const;
 
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+export { METHODS } from './upstream-schema.js';
 
 export const LimitsSchema = Type.Object(
   {
@@ -25,58 +22,6 @@ export const LimitsSchema = Type.Object(
     drainTimeout: Type.Optional(Duration('On SIGTERM/SIGINT, how long in-flight requests may finish before exit. Default 10s.')),
   },
   { ...Strict, description: 'Server limits and timeouts.' },
-);
-
-export const TargetSchema = Type.Union(
-  [
-    Type.String({ description: 'Target base URL, e.g. http://127.0.0.1:8002 (a path is prefixed to forwarded paths).' }),
-    Type.Object(
-      {
-        url: Type.String({ description: 'Target base URL.' }),
-        weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Relative share of traffic with the weighted, random and consistent-hash balancers (least-request breaks ties by it). Default 1.' })),
-      },
-      Strict,
-    ),
-  ],
-  { 'x-message': 'must be a URL string or { url, weight }' },
-);
-
-export const UpstreamSchema = Type.Object(
-  {
-    targets: Type.Array(TargetSchema, { minItems: 1, description: 'The servers of this upstream.' }),
-    balancer: Type.Optional(
-      Type.Union(BALANCER_NAMES.map((b) => Type.Literal(b)), {
-        description: 'How a target is picked: round-robin, weighted (smooth, by weight), random (weight-proportional), least-request (power of two choices) or consistent-hash (on hashOn). Default round-robin.',
-        'x-message': `must be one of ${BALANCER_NAMES.join(', ')}`,
-      }),
-    ),
-    hashOn: Type.Optional(
-      Type.String({
-        pattern: HASH_ON_PATTERN,
-        description: 'What consistent-hash keys on: ip (client IP), header:NAME or cookie:NAME (a request without it falls back to its client IP). Required with consistent-hash only.',
-        'x-message': 'must be ip, header:NAME or cookie:NAME',
-      }),
-    ),
-    timeouts: Type.Optional(
-      Type.Object(
-        {
-          connect: Type.Optional(Duration('Time allowed to open a connection to a target (504 beyond). Default 2s.')),
-          response: Type.Optional(Duration('Time allowed for the response head, and between body chunks (504 beyond). Default 30s.')),
-        },
-        { ...Strict, description: 'Upstream timeouts; a timeout aborts the upstream call.' },
-      ),
-    ),
-    pool: Type.Optional(
-      Type.Object(
-        {
-          connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most connections per target. Default 128.' })),
-          keepAlive: Type.Optional(Duration('How long an idle upstream connection is kept. Default 4s.')),
-        },
-        { ...Strict, description: 'The connection pool kept to each target.' },
-      ),
-    ),
-  },
-  { ...Strict, description: 'A named group of targets that routes send traffic to.' },
 );
 
 const HostSchema = Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
@@ -102,6 +47,12 @@ export const RouteCoreProperties = {
   stripPrefix: Type.Optional(Type.Boolean({ description: 'Remove the matched path prefix before forwarding. Default false.' })),
   rewrite: Type.Optional(Type.String({ pattern: '^/', description: 'Replace the matched path prefix with this path before forwarding.', 'x-message': 'must be a path starting with /' })),
   preserveHost: Type.Optional(Type.Boolean({ description: "Forward the client's Host instead of the target's. Default false." })),
+  retries: Type.Optional(
+    Type.Union([Type.Literal(false), RetriesSchema], {
+      description: "This route's retries, merged over its upstream's (false: none); `methods` here may name non-idempotent methods such as POST to opt in.",
+      'x-message': 'must be false or a retries object',
+    }),
+  ),
 } satisfies Record<string, TSchema>;
 
 /** Builds the whole document schema; `routeExtensions` are the plugins' per-route keys. */
@@ -148,7 +99,10 @@ function mapOptional(schemas: Record<string, TSchema>): Record<string, TSchema> 
 }
 
 export type LimitsConfig = Static<typeof LimitsSchema>;
-export type UpstreamConfig = Static<typeof UpstreamSchema>;
+export const UpstreamSchema = buildUpstreamSchema();
+export type RetriesConfig = Static<typeof RetriesSchema>;
+/** `discovery` is typed by the providers (src/discovery/schema.ts) and checked by validateDiscovery. */
+export type UpstreamConfig = Omit<Static<typeof UpstreamSchema>, 'discovery'> & { discovery?: DiscoveryConfig };
 export type MatchConfig = Static<typeof MatchSchema>;
 
 /** A route as the core reads it; plugin keys are read by their plugins. */
@@ -159,6 +113,7 @@ export interface RouteConfig {
   stripPrefix?: boolean;
   rewrite?: string;
   preserveHost?: boolean;
+  retries?: false | RetriesConfig;
   [pluginKey: string]: unknown;
 }
 

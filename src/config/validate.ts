@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Problem, ValidateContext } from '../plugins/define-plugin.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { buildConfigSchema, type GatewayConfig, type RouteConfig } from './schema.js';
+import { buildConfigSchema, type GatewayConfig, type RouteConfig, type UpstreamConfig } from './schema.js';
+import { IDEMPOTENT_METHODS } from './upstream-schema.js';
+import { validateDiscovery } from '../discovery/validate.js';
+import { parseDuration } from './units.js';
 import { parseCidr } from '../util/cidr.js';
 import { PARAM_SEGMENT } from '../router/route-table.js';
 import { normalizePath, PathError } from '../router/normalize-path.js';
@@ -137,8 +140,15 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
 
   const upstreams = config.upstreams !== null && typeof config.upstreams === 'object' ? config.upstreams : {};
   for (const [name, upstream] of Object.entries(upstreams)) {
+    guard(() => {
+      const discovery = upstream.discovery;
+      if (upstream.targets === undefined && discovery === undefined) error(['upstreams', name], 'needs targets or discovery');
+      if (upstream.targets !== undefined && discovery !== undefined) error(['upstreams', name, 'discovery'], 'use either targets or discovery, not both');
+      if (discovery !== undefined) for (const p of validateDiscovery(discovery)) error(['upstreams', name, 'discovery', ...p.path], p.message);
+    });
+    guard(() => problems.push(...resilienceProblems(name, upstream)));
     guard(() =>
-      upstream.targets.forEach((target, i) => {
+      upstream.targets?.forEach((target, i) => {
         const url = typeof target === 'string' ? target : target.url;
         const path = typeof target === 'string' ? ['upstreams', name, 'targets', i] : ['upstreams', name, 'targets', i, 'url'];
         const problem = str(url) ? targetUrlProblem(url) : undefined;
@@ -170,6 +180,11 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
       if (!HTTP_TOKEN.test(header)) error(at('match', 'headers', header), 'is not a valid header name');
     }
     if (route.rewrite !== undefined && route.stripPrefix) error(at('rewrite'), 'use either rewrite or stripPrefix, not both');
+    if (route.retries) {
+      for (const key of ['budget', 'minRetriesPerSecond'] as const) {
+        if (route.retries[key] !== undefined) error(at('retries', key), "is the upstream's (the budget caps retries to the upstream from all its routes): set it in upstreams.<name>.retries");
+      }
+    }
     if (route.rewrite !== undefined && routePathProblem(route.rewrite, false)) error(at('rewrite'), 'must be a normalised path without params');
     // A plugin's own checks assume its schema held: only on a config the schema accepted.
     if (!schemaOk) return;
@@ -186,6 +201,29 @@ function semanticProblems(config: GatewayConfig, registry: PluginRegistry, schem
       for (const p of plugin.validateGlobal(value as never, config)) problems.push({ ...p, path: [plugin.configKey, ...p.path] });
     }
     problems.push(...shadowedRoutes(config.routes));
+  }
+  return problems;
+}
+
+/** Retries, health checks and the breaker: what the schema cannot say. */
+function resilienceProblems(name: string, upstream: UpstreamConfig): Problem[] {
+  const problems: Problem[] = [];
+  const at = (...rest: (string | number)[]) => ['upstreams', name, ...rest];
+  const idempotent = new Set<string>(IDEMPOTENT_METHODS);
+  upstream.retries?.methods?.forEach((m, i) => {
+    if (!idempotent.has(m)) problems.push({ path: at('retries', 'methods', i), message: `${m} is not idempotent: only a route may opt it in (routes[].retries.methods)` });
+  });
+  const r = upstream.retries;
+  if (r?.backoff !== undefined && r.maxBackoff !== undefined && parseDuration(r.maxBackoff) < parseDuration(r.backoff)) problems.push({ path: at('retries', 'maxBackoff'), message: 'must not be shorter than backoff' });
+  const hc = upstream.healthCheck;
+  if (hc !== undefined && hc.path === undefined) {
+    for (const key of ['interval', 'timeout', 'healthy', 'unhealthy', 'statuses'] as const) {
+      if (hc[key] !== undefined) problems.push({ path: at('healthCheck', key), message: 'configures active checks, which need healthCheck.path' });
+    }
+  }
+  if (hc?.interval !== undefined && hc.timeout !== undefined && parseDuration(hc.timeout) > parseDuration(hc.interval)) problems.push({ path: at('healthCheck', 'timeout'), message: 'must not be longer than interval' });
+  if (hc?.passive && hc.passive.ejectTime !== undefined && hc.passive.maxEjectTime !== undefined && parseDuration(hc.passive.maxEjectTime) < parseDuration(hc.passive.ejectTime)) {
+    problems.push({ path: at('healthCheck', 'passive', 'maxEjectTime'), message: 'must not be shorter than ejectTime' });
   }
   return problems;
 }

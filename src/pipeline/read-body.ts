@@ -6,8 +6,8 @@
  * socket, so the 413 could not be written. Past the cap the request is left paused; node discards
  * the rest after the answer and closes the connection (fail() turns keep-alive off).
  */
-import { GatewayError } from '../../errors.js';
-import type { RequestContext } from '../../pipeline/context.js';
+import { GatewayError } from '../errors.js';
+import type { RequestContext } from './context.js';
 
 /** The bytes, or null when the client went away before sending them all (nothing to answer). */
 export function readBody(ctx: RequestContext, max: number): Promise<Buffer | null> {

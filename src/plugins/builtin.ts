@@ -7,6 +7,7 @@ import { ipRulesPlugin } from './ip-rules/index.js';
 import { requestPlugin } from './request/index.js';
 import { authPlugin } from './auth/index.js';
 import { rateLimitPlugin } from './rate-limit/index.js';
+import { fallbackPlugin } from './fallback/index.js';
 
 export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [
   corsPlugin,
@@ -15,6 +16,7 @@ export const BUILTIN_PLUGINS: readonly AnyPlugin[] = [
   requestPlugin,
   authPlugin,
   rateLimitPlugin,
+  fallbackPlugin,
 ];
 
 export function defaultRegistry(): PluginRegistry {

@@ -1,6 +1,7 @@
 /**
- * The terminal handler: forwards the request to one target of the route's upstream and streams
- * the answer back, both ways with backpressure (see upstream-exchange.ts). Made once per route at
+ * The terminal handler: forwards the request to a target of the route's upstream and streams
+ * the answer back, both ways with backpressure (see upstream-exchange.ts), retrying on another
+ * target when the route's retry policy allows (see retry-policy.ts). Made once per route at
  * compile time.
  */
 import type { Dispatcher } from 'undici';
@@ -8,16 +9,24 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { Handler } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { readBody } from '../pipeline/read-body.js';
+import { backoffDelay } from './backoff.js';
 import { connectionTokens, filterRequestHeaders } from './hop-by-hop.js';
 import { forwardPath, type PathPlan } from './forward-path.js';
+import { classifyFailure, retriesOn, type RetryPolicy } from './retry-policy.js';
 import { isAbort, upstreamFailure } from './upstream-errors.js';
-import { ClientClosedError, UpstreamExchange } from './upstream-exchange.js';
+import { ClientClosedError, RetryableStatus, UpstreamExchange } from './upstream-exchange.js';
 import type { CompiledUpstream } from './compiled-upstream.js';
+import type { Target } from './target.js';
 
 export interface ProxyPlan {
   upstream: CompiledUpstream;
   path: PathPlan;
   preserveHost: boolean;
+  /** Null when the route does not retry. */
+  retry: RetryPolicy | null;
+  /** Told about each retry (for the metric), with the upstream's name. */
+  onRetry?: (upstream: string) => void;
 }
 
 /** Thrown inside the body stream when the client sends more than the limit. */
@@ -34,40 +43,90 @@ async function* limitedBody(req: IncomingMessage, max: number, ctx: RequestConte
   }
 }
 
+type Body = IncomingMessage | AsyncGenerator<Buffer> | Buffer | null;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export function createProxyHandler(plan: ProxyPlan): Handler {
   const { upstream, preserveHost } = plan;
   const pathPlan = plan.path;
+  const policy = plan.retry;
+  const onRetry = plan.onRetry;
+
+  /** One try against `target`: resolves when the answer was streamed, rejects with why not. */
+  function tryTarget(ctx: RequestContext, target: Target, dispatch: Dispatcher.DispatchOptions, hold: ReadonlySet<number> | null): Promise<void> {
+    // In flight from dispatch until the exchange settles (end, upstream error, timeout or client
+    // abort all settle it, and a throwing dispatch rejects it).
+    target.load.inflight++;
+    let exchange: UpstreamExchange | null = null;
+    return new Promise<void>((resolve, reject) => {
+      exchange = new UpstreamExchange(ctx, upstream, target, hold, resolve, reject);
+      ctx.onClientClose = exchange;
+      target.pool.dispatch(dispatch, exchange);
+    }).finally(() => {
+      target.load.inflight--;
+      ctx.onClientClose = null;
+    }).catch((err: unknown) => {
+      // Connect errors, resets and timeouts count against the target, as 5xx answers do; a try the client abandoned counts neither way.
+      if (exchange !== null && !exchange.reported) {
+        if (err instanceof ClientClosedError || isAbort(err) || err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) upstream.release(target);
+        else upstream.report(target, true);
+      }
+      throw err;
+    });
+  }
 
   return async function proxy(ctx: RequestContext): Promise<void> {
-    const target = upstream.pick(ctx);
-    if (target === undefined) throw new GatewayError('no_healthy_upstream');
-    ctx.upstreamTarget = target.id;
     const req = ctx.req;
     const res = ctx.res;
     const incoming = req.headers;
-
+    let retry = policy !== null && policy.methods.has(req.method!) ? policy : null;
     const headers: string[] = [];
-    const buffered = ctx.requestBody;
+    let buffered = ctx.requestBody;
+    const declared = incoming['content-length'];
+    const chunked = incoming['transfer-encoding'] !== undefined;
+    // Picked before anything is read or `100 Continue` is sent, so a refused request never uploads
+    // its body; a half-open circuit's trial slot is taken here (released if the client leaves).
+    let target = upstream.pick(ctx);
+    if (retry !== null && buffered === null && (chunked || (declared !== undefined && declared !== '0'))) {
+      // A retry must send the body again: read it now when its declared length is small enough;
+      // a larger or chunked body is streamed and this request is not retried.
+      if (!chunked && Number(declared) <= retry.bufferBody) {
+        try {
+          buffered = await readBody(ctx, Math.min(retry.bufferBody, ctx.maxBodySize));
+        } catch (err) {
+          upstream.release(target);
+          throw err;
+        }
+        if (buffered === null) {
+          upstream.release(target);
+          ctx.errorCode = 'client_closed';
+          return;
+        }
+        ctx.requestBody = buffered;
+      } else {
+        retry = null;
+      }
+    }
     // A buffered body is re-framed by undici (Content-Length of what is sent), never the client's.
-    const hidden = buffered === null ? ctx.hiddenRequestHeaders : new Set([...(ctx.hiddenRequestHeaders ?? []), 'content-length']);
+    const hidden = buffered === null ? ctx.hiddenRequestHeaders : new Set([...(ctx.hiddenRequestHeaders ?? []), 'content-length', 'transfer-encoding']);
     filterRequestHeaders(req.rawHeaders, connectionTokens(incoming.connection), headers, hidden);
     const xff = incoming['x-forwarded-for'];
     const xfp = incoming['x-forwarded-proto'];
     const xfh = incoming['x-forwarded-host'];
     headers.push(
-      'host', preserveHost ? ctx.rawHost : target.hostHeader,
       'x-request-id', ctx.requestId,
       'x-forwarded-for', ctx.peerTrusted && xff !== undefined ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ctx.peerIp}` : ctx.peerIp,
       'x-forwarded-proto', ctx.peerTrusted && typeof xfp === 'string' ? xfp : 'http',
       'x-forwarded-host', ctx.peerTrusted && typeof xfh === 'string' ? xfh : ctx.rawHost,
     );
     if (ctx.upstreamHeaders !== null) headers.push(...ctx.upstreamHeaders);
+    const common = headers.length;
 
-    let body: IncomingMessage | AsyncGenerator<Buffer> | Buffer | null = null;
-    const declared = incoming['content-length'];
+    let body: Body = null;
     if (buffered !== null) {
       body = buffered;
-    } else if (incoming['transfer-encoding'] !== undefined) {
+    } else if (chunked) {
       if (ctx.expectContinue) res.writeContinue();
       body = limitedBody(req, ctx.maxBodySize, ctx);
     } else if (declared !== undefined && declared !== '0') {
@@ -77,44 +136,51 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       ctx.bytesIn = length;
       body = req;
     }
+    if (retry !== null) upstream.budget?.onRequest(upstream.clock.now());
 
-    const dispatch: Dispatcher.DispatchOptions = {
-      method: req.method as Dispatcher.HttpMethod,
-      path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
-      headers,
-      // undici streams async iterables too (its typings list only Readable).
-      body: body as Dispatcher.DispatchOptions['body'],
-      headersTimeout: upstream.responseTimeoutMs,
-      bodyTimeout: upstream.responseTimeoutMs,
-    };
-    if (res.destroyed) {
-      // The client left while earlier stages ran: nobody to answer, nothing to send upstream.
-      ctx.errorCode = 'client_closed';
-      return;
-    }
-    // In flight from dispatch until the exchange settles (end, upstream error, timeout or client
-    // abort all settle it, and a throwing dispatch rejects it): one decrement in `finally`.
-    target.load.inflight++;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const exchange = new UpstreamExchange(ctx, resolve, reject);
-        ctx.onClientClose = exchange;
-        target.pool.dispatch(dispatch, exchange);
-      });
-    } catch (err) {
-      if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
-        res.shouldKeepAlive = false;
-        throw new GatewayError('payload_too_large');
-      }
-      if (err instanceof ClientClosedError || isAbort(err) || res.destroyed) {
+    let tried: Target[] | null = null;
+    for (let attempt = 0; ; attempt++) {
+      ctx.upstreamTarget = target.id;
+      headers.length = common;
+      headers.push('host', preserveHost ? ctx.rawHost : target.hostHeader);
+      const dispatch: Dispatcher.DispatchOptions = {
+        method: req.method as Dispatcher.HttpMethod,
+        path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
+        // A copy on retries: undici may still hold the previous try's array.
+        headers: attempt === 0 ? headers : headers.slice(),
+        // undici streams async iterables too (its typings list only Readable).
+        body: body as Dispatcher.DispatchOptions['body'],
+        headersTimeout: upstream.responseTimeoutMs,
+        bodyTimeout: upstream.responseTimeoutMs,
+      };
+      if (res.destroyed) {
+        // The client left while earlier stages ran: nobody to answer, nothing to send upstream.
+        upstream.release(target);
         ctx.errorCode = 'client_closed';
-        res.destroy();
         return;
       }
-      throw upstreamFailure(err);
-    } finally {
-      target.load.inflight--;
-      ctx.onClientClose = null;
+      const mayRetry = retry !== null && attempt < retry.attempts && (upstream.budget === null || upstream.budget.canRetry(upstream.clock.now()));
+      try {
+        await tryTarget(ctx, target, dispatch, mayRetry ? retry!.statuses : null);
+        return;
+      } catch (err) {
+        if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
+          res.shouldKeepAlive = false;
+          throw new GatewayError('payload_too_large');
+        }
+        if (err instanceof ClientClosedError || isAbort(err) || res.destroyed) {
+          ctx.errorCode = 'client_closed';
+          res.destroy();
+          return;
+        }
+        // A held status already took its retry from the budget (see UpstreamExchange); other failures take it now.
+        const again = err instanceof RetryableStatus || (mayRetry && !res.headersSent && retriesOn(retry!, classifyFailure(err)) && upstream.withdrawRetry());
+        if (!again) throw upstreamFailure(err);
+        (tried ??= []).push(target);
+        onRetry?.(upstream.name);
+        await sleep(backoffDelay(attempt + 1, retry!.backoffMs, retry!.maxBackoffMs));
+        target = upstream.pick(ctx, tried);
+      }
     }
   };
 }

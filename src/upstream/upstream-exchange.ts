@@ -12,10 +12,20 @@ import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../pipeline/context.js';
 import { responseHeaders } from './hop-by-hop.js';
+import type { CompiledUpstream } from './compiled-upstream.js';
+import type { Target } from './target.js';
 
 /** The client went away: the upstream request is aborted with this. */
 export class ClientClosedError extends Error {
   readonly code = 'PORTCULLIS_CLIENT_CLOSED';
+}
+
+/** The upstream answered with a status the route retries: the answer was dropped, not forwarded. */
+export class RetryableStatus extends Error {
+  readonly code = 'PORTCULLIS_RETRYABLE_STATUS';
+  constructor(readonly status: number) {
+    super(`upstream answered ${status}`);
+  }
 }
 
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
@@ -24,11 +34,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private readonly ctx: RequestContext;
   private readonly resolve: () => void;
   private readonly reject: (err: Error) => void;
+  private readonly upstream: CompiledUpstream;
+  private readonly target: Target;
+  /** Statuses to drop and retry instead of forwarding (null on the last try or without retries). */
+  private readonly holdStatuses: ReadonlySet<number> | null;
   /** The client left before we had a controller: abort as soon as we get one. */
   private abortPending = false;
+  /** The response head arrived and its outcome went to the target's health. */
+  reported = false;
 
-  constructor(ctx: RequestContext, resolve: () => void, reject: (err: Error) => void) {
+  constructor(ctx: RequestContext, upstream: CompiledUpstream, target: Target, holdStatuses: ReadonlySet<number> | null, resolve: () => void, reject: (err: Error) => void) {
     this.ctx = ctx;
+    this.upstream = upstream;
+    this.target = target;
+    this.holdStatuses = holdStatuses;
     this.resolve = resolve;
     this.reject = reject;
   }
@@ -44,8 +63,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.abortPending) controller.abort(new ClientClosedError());
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational: not forwarded
+    // 5xx answers count against the target (circuit breaker, passive ejection); others for it.
+    this.reported = true;
+    this.upstream.report(this.target, statusCode >= 500);
+    // Held only when the retry budget allows the retry now, so a held answer is always retried
+    // (never replaced by a 502 when the budget ran out in the meantime).
+    if (this.holdStatuses !== null && this.holdStatuses.has(statusCode) && this.upstream.withdrawRetry()) {
+      controller.abort(new RetryableStatus(statusCode));
+      return;
+    }
     const ctx = this.ctx;
     ctx.upstreamSeconds = Number(process.hrtime.bigint() - ctx.start) / 1e9;
     ctx.res.writeHead(statusCode, responseHeaders(headers as Record<string, string | string[] | undefined>, ctx.responseHeaders, ctx.hiddenResponseHeaders));

@@ -18,7 +18,7 @@ import { definePlugin, type Problem } from '../define-plugin.js';
 import { checkJsonBody } from './check-json.js';
 import { loadSchemaFile, resolveSchemaPath, SchemaFileError } from './json-schema.js';
 import { isJsonMediaType, mediaRangeProblem, MediaTypeMatcher, parseMediaType, type MediaType } from './media-type.js';
-import { readBody } from './read-body.js';
+import { readBody } from '../../pipeline/read-body.js';
 import { RequestSchema } from './schema.js';
 
 /** Methods whose request body has a meaning; on a jsonSchema route they must carry one. */
