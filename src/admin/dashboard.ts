@@ -17,7 +17,7 @@ th{background:#eee}#status.ok{color:#080}#status.bad{color:#b00}
 <h1>Portcullis <span id="status">…</span></h1>
 <form id="token"><label>Admin token <input id="tokenValue" type="password" autocomplete="off"></label> <button>Use</button></form>
 <h2>Routes</h2><table><thead><tr><th>name</th><th>methods</th><th>host</th><th>path</th><th>upstream</th><th>plugins</th></tr></thead><tbody id="routes"></tbody></table>
-<h2>Upstreams</h2><table><thead><tr><th>upstream</th><th>target</th><th>weight</th><th>connected</th><th>running</th><th>pending</th></tr></thead><tbody id="upstreams"></tbody></table>
+<h2>Upstreams</h2><table><thead><tr><th>upstream</th><th>target</th><th>weight</th><th>health</th><th>circuit</th><th>in flight</th><th>connected</th><th>pending</th></tr></thead><tbody id="upstreams"></tbody></table>
 <script>
 const token = () => sessionStorage.getItem('portcullis-token') || '';
 const row = (cells) => { const tr = document.createElement('tr'); for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); } return tr; };
@@ -35,7 +35,7 @@ async function refresh() {
     const { routes } = await api('/admin/routes');
     document.getElementById('routes').replaceChildren(...routes.map((r) => row([r.name, (r.match.methods || ['*']).join(' '), (r.match.hosts || ['*']).join(' '), r.match.path + (r.match.exact ? '' : '/…'), r.upstream, r.plugins.join(' ')])));
     const { upstreams } = await api('/admin/upstreams');
-    document.getElementById('upstreams').replaceChildren(...upstreams.flatMap((u) => u.targets.map((t) => row([u.name, t.url, t.weight, t.connections.connected, t.connections.running, t.connections.pending]))));
+    document.getElementById('upstreams').replaceChildren(...upstreams.flatMap((u) => u.targets.map((t) => row([u.name, t.url, t.weight, t.healthy ? (t.inRotation ? 'healthy' : 'healthy, out of rotation') : (t.health.ejectedUntil ? 'ejected until ' + t.health.ejectedUntil : 'probe failing'), t.circuit || '-', t.inflight, t.connections.connected, t.connections.pending]))));
   } catch (err) { /* shown by the status line on the next refresh */ }
 }
 document.getElementById('token').addEventListener('submit', (e) => { e.preventDefault(); sessionStorage.setItem('portcullis-token', document.getElementById('tokenValue').value); document.getElementById('token').style.display = 'none'; refresh(); });
