@@ -1,5 +1,5 @@
 /**
- * Reads a whole request body under a cap, for validation; the proxy then forwards the bytes read
+ * Reads a whole request body under a cap, for validation or to keep it for a retry; the proxy then forwards the bytes read
  * (ctx.requestBody) with their own Content-Length.
  *
  * Events, not `for await`: leaving an async iterator early destroys the request, and with it the

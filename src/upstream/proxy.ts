@@ -53,27 +53,29 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
   const policy = plan.retry;
   const onRetry = plan.onRetry;
 
-  /** One try against `target`: resolves when the answer was streamed, rejects with why not. */
-  function tryTarget(ctx: RequestContext, target: Target, dispatch: Dispatcher.DispatchOptions, hold: ReadonlySet<number> | null): Promise<void> {
-    // In flight from dispatch until the exchange settles (end, upstream error, timeout or client
-    // abort all settle it, and a throwing dispatch rejects it).
+  /**
+   * One try against `target`: resolves when the answer was streamed, rejects with why not. In
+   * flight from dispatch until the exchange settles (end, upstream error, timeout or client abort
+   * all settle it, and a throwing dispatch rejects it). One async function, no promise chain:
+   * this runs for every request.
+   */
+  async function tryTarget(ctx: RequestContext, target: Target, dispatch: Dispatcher.DispatchOptions, hold: ReadonlySet<number> | null): Promise<void> {
     target.load.inflight++;
-    let exchange: UpstreamExchange | null = null;
-    return new Promise<void>((resolve, reject) => {
-      exchange = new UpstreamExchange(ctx, upstream, target, hold, resolve, reject);
-      ctx.onClientClose = exchange;
-      target.pool.dispatch(dispatch, exchange);
-    }).finally(() => {
-      target.load.inflight--;
-      ctx.onClientClose = null;
-    }).catch((err: unknown) => {
+    const exchange = new UpstreamExchange(ctx, upstream, target, hold);
+    ctx.onClientClose = exchange;
+    try {
+      await exchange.run(target.pool, dispatch);
+    } catch (err) {
       // Connect errors, resets and timeouts count against the target, as 5xx answers do; a try the client abandoned counts neither way.
-      if (exchange !== null && !exchange.reported) {
+      if (!exchange.reported) {
         if (err instanceof ClientClosedError || isAbort(err) || err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) upstream.release(target);
         else upstream.report(target, true);
       }
       throw err;
-    });
+    } finally {
+      target.load.inflight--;
+      ctx.onClientClose = null;
+    }
   }
 
   return async function proxy(ctx: RequestContext): Promise<void> {

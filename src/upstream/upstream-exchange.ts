@@ -15,6 +15,8 @@ import { responseHeaders } from './hop-by-hop.js';
 import type { CompiledUpstream } from './compiled-upstream.js';
 import type { Target } from './target.js';
 
+const noop = () => undefined;
+
 /** The client went away: the upstream request is aborted with this. */
 export class ClientClosedError extends Error {
   readonly code = 'PORTCULLIS_CLIENT_CLOSED';
@@ -32,8 +34,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private onDrain: (() => void) | null = null;
   private readonly ctx: RequestContext;
-  private readonly resolve: () => void;
-  private readonly reject: (err: Error) => void;
+  private resolve: () => void = noop;
+  private reject: (err: Error) => void = noop;
   private readonly upstream: CompiledUpstream;
   private readonly target: Target;
   /** Statuses to drop and retry instead of forwarding (null on the last try or without retries). */
@@ -43,13 +45,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** The response head arrived and its outcome went to the target's health. */
   reported = false;
 
-  constructor(ctx: RequestContext, upstream: CompiledUpstream, target: Target, holdStatuses: ReadonlySet<number> | null, resolve: () => void, reject: (err: Error) => void) {
+  constructor(ctx: RequestContext, upstream: CompiledUpstream, target: Target, holdStatuses: ReadonlySet<number> | null) {
     this.ctx = ctx;
     this.upstream = upstream;
     this.target = target;
     this.holdStatuses = holdStatuses;
-    this.resolve = resolve;
-    this.reject = reject;
+  }
+
+  /** Dispatches the request through `pool`; settles when the answer was streamed or failed. */
+  run(pool: Dispatcher, options: Dispatcher.DispatchOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      pool.dispatch(options, this);
+    });
   }
 
   /** Called when the client response closes before it finished. */
