@@ -116,6 +116,17 @@ export const SCENARIOS: Scenario[] = [
     request: BENCH_REQUEST,
   },
   {
+    name: 'portcullis-resilience',
+    description: 'gateway, 1 route, upstream with active + passive health checks, a circuit breaker and retries (never triggered), access log on',
+    server: 'gateway',
+    config: ({ upstream, deadTarget }) =>
+      routesConfig(1, upstream, deadTarget).replace(
+        `  bench: { targets: [${upstream}] }`,
+        `  bench: { targets: [${upstream}], healthCheck: { path: /health, interval: 1s, timeout: 500ms }, circuitBreaker: { failures: 5, window: 10s, cooldown: 30s }, retries: { attempts: 2 } }`,
+      ),
+    request: BENCH_REQUEST,
+  },
+  {
     name: 'portcullis-1000-routes',
     description: 'gateway, 1,000 routes (params, hosts, methods), hits #701, access log on',
     server: 'gateway',

@@ -80,8 +80,10 @@ export function resolveLimits(config: GatewayConfig): ResolvedLimits {
   };
 }
 
+/** Equal as config values: the same keys and values, whatever the key order. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const sorted = (_key: string, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1))) : v);
+  return JSON.stringify(a, sorted) === JSON.stringify(b, sorted);
 }
 
 /** One upstream: its targets (configured, or from discovery), health, breaker, balancer and retry budget. */

@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, Gateway } from '../../src/gateway.js';
 import { consulEntry, startConsulFake, type ConsulFake } from '../helpers/consul-fake.js';
 import { DNSMASQ_MISSING, hasDnsmasq, startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
@@ -71,12 +71,15 @@ interface Outcome {
   sentAt: number;
 }
 
+/** Loads still running; afterEach stops them so a failed assertion cannot leave loops spinning. */
+const running = new Set<() => Promise<unknown>>();
+
 /** `loops` concurrent GET loops against `url` until `stop()`; collects every outcome. */
 function load(url: string, client: Agent, loops = 16) {
   const outcomes: Outcome[] = [];
-  let running = true;
+  let on = true;
   const loop = async (i: number) => {
-    for (let n = 0; running; n++) {
+    for (let n = 0; on; n++) {
       const sentAt = Date.now();
       try {
         const res = await request(`${url}/item/${i}/${n}`, { dispatcher: client });
@@ -87,15 +90,22 @@ function load(url: string, client: Agent, loops = 16) {
     }
   };
   const done = Promise.all(Array.from({ length: loops }, (_, i) => loop(i)));
-  return {
-    outcomes,
-    names: () => new Set(outcomes.map((o) => o.body)),
-    async stop() {
-      running = false;
-      await done;
-      return outcomes;
-    },
+  const stop = async () => {
+    on = false;
+    running.delete(stop);
+    await done;
+    return outcomes;
   };
+  running.add(stop);
+  return { outcomes, names: () => new Set(outcomes.map((o) => o.body)), stop };
+}
+
+/** Waits until `count` answers were sent after `since` and at least `ms` have passed since it. */
+async function ranFor(outcomes: Outcome[], since: number, count: number, ms: number): Promise<void> {
+  await eventually(() => {
+    expect(outcomes.filter((o) => o.sentAt > since).length).toBeGreaterThanOrEqual(count);
+    expect(Date.now() - since).toBeGreaterThanOrEqual(ms);
+  }, 15_000);
 }
 
 function failuresOf(outcomes: Outcome[]) {
@@ -145,6 +155,11 @@ beforeAll(async () => {
   client = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
 });
 
+afterEach(async () => {
+  await Promise.all([...running].map((stop) => stop()));
+  for (const u of ups) u.release();
+});
+
 afterAll(async () => {
   for (const u of ups) u.release();
   await client?.close();
@@ -174,10 +189,9 @@ describe.skipIf(!hasEtcd)(hasEtcd ? 'discovery: etcd (real etcd)' : ETCD_MISSING
     expect(before.source).toBe(`etcd /services/orders/ @${etcd.url}`);
 
     const traffic = load(gw.url, client);
-    await eventually(() => {
-      expect(traffic.outcomes.length).toBeGreaterThanOrEqual(150);
-      expect(traffic.names()).toEqual(new Set(['A', 'B']));
-    });
+    await ranFor(traffic.outcomes, 0, 150, 0);
+    await eventually(() => expect(traffic.names()).toEqual(new Set(['A', 'B'])));
+    await sleep(800);
 
     // Park a few slow requests at A (round-robin spreads them; send until A holds three).
     const slow: Promise<Outcome>[] = [];
@@ -190,6 +204,8 @@ describe.skipIf(!hasEtcd)(hasEtcd ? 'discovery: etcd (real etcd)' : ETCD_MISSING
       await sleep(50);
       throw new Error(`A holds ${A.held()} slow requests`);
     });
+    // Every slow request has arrived somewhere (none still on its way to A), so A's count is final.
+    await eventually(() => expect(A.held() + B.held()).toBe(slow.length));
     const heldAtA = A.held();
 
     await etcd.put('/services/orders/c', registration(C));
@@ -202,8 +218,7 @@ describe.skipIf(!hasEtcd)(hasEtcd ? 'discovery: etcd (real etcd)' : ETCD_MISSING
     A.release();
     B.release();
 
-    await eventually(() => expect(traffic.outcomes.filter((o) => o.sentAt > changedAt).length).toBeGreaterThanOrEqual(200));
-    await sleep(300);
+    await ranFor(traffic.outcomes, changedAt, 200, 1200);
     const outcomes = await traffic.stop();
 
     const failures = failuresOf(outcomes);
@@ -234,7 +249,7 @@ describe.skipIf(!hasEtcd)(hasEtcd ? 'discovery: etcd (real etcd)' : ETCD_MISSING
     const warned = await waitForLog(gw, (l) => l['msg'] === 'service discovery failed; keeping the last known targets', 15_000);
     expect(warned).toMatchObject({ level: 'warn', upstream: 'orders', discovery: `etcd /services/kill/ @${etcd.url}` });
     const warnedAt = Date.now();
-    await eventually(() => expect(traffic.outcomes.filter((o) => o.sentAt > warnedAt).length).toBeGreaterThanOrEqual(100));
+    await ranFor(traffic.outcomes, warnedAt, 100, 1000);
     const outcomes = await traffic.stop();
     expect(failuresOf(outcomes).slice(0, 5)).toEqual([]);
     expect(new Set(outcomes.filter((o) => o.sentAt > warnedAt).map((o) => o.body))).toEqual(new Set(['A', 'B']));
@@ -270,7 +285,7 @@ describe.skipIf(!hasEtcd)(hasEtcd ? 'discovery: etcd (real etcd)' : ETCD_MISSING
     const burst = await Promise.all(Array.from({ length: 20 }, () => request(`${gw.url}/burst`, { dispatcher: client }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }))));
     expect(burst.filter((o) => o.status !== 200)).toEqual([]);
     const reloadedAt = Date.now();
-    await eventually(() => expect(traffic.outcomes.filter((o) => o.sentAt > reloadedAt).length).toBeGreaterThanOrEqual(100));
+    await ranFor(traffic.outcomes, reloadedAt, 100, 1000);
     const outcomes = await traffic.stop();
     expect(failuresOf(outcomes).slice(0, 5)).toEqual([]);
 
@@ -311,10 +326,9 @@ describe('discovery: Consul (the stand-in server of test/helpers/consul-fake.ts,
     expect(Number(blocking.query.get('index'))).toBeGreaterThan(0);
 
     const traffic = load(gw.url, client);
-    await eventually(() => {
-      expect(traffic.outcomes.length).toBeGreaterThanOrEqual(150);
-      expect(traffic.names()).toEqual(new Set(['A', 'B']));
-    });
+    await ranFor(traffic.outcomes, 0, 150, 0);
+    await eventually(() => expect(traffic.names()).toEqual(new Set(['A', 'B'])));
+    await sleep(800);
     const changeAt = Date.now();
     consul.setService('orders', [entry(B), entry(C)]);
     await targetsBecome(gw, 'orders', [B.url, C.url]);
@@ -322,7 +336,7 @@ describe('discovery: Consul (the stand-in server of test/helpers/consul-fake.ts,
     // Blocking queries answer at the change: far sooner than the 30 s wait (or any polling).
     expect(changedAt - changeAt).toBeLessThan(5000);
 
-    await eventually(() => expect(traffic.outcomes.filter((o) => o.sentAt > changedAt).length).toBeGreaterThanOrEqual(200));
+    await ranFor(traffic.outcomes, changedAt, 200, 1200);
     const outcomes = await traffic.stop();
     expect(failuresOf(outcomes).slice(0, 5)).toEqual([]);
     expect(outcomes.length).toBeGreaterThanOrEqual(350);
@@ -343,7 +357,7 @@ routes:
     fallback: { status: 200, headers: { X-Degraded: "1" }, body: '{"items":[]}' }
 `);
     // The empty answer has been read (the gateway is parked on the next blocking query).
-    await eventually(() => expect(consul.requests.some((r) => r.path === '/v1/health/service/empty' && r.query.has('index'))).toBe(true));
+    await eventually(() => expect(consul.requests.some((r) => r.path === '/v1/health/service/empty' && Number(r.query.get('index')) > 0)).toBe(true));
     expect((await upstreamView(gw, 'empty')).targets).toEqual([]);
 
     const plain = await request(`${gw.url}/plain`, { dispatcher: client });
@@ -431,7 +445,7 @@ describe.skipIf(!hasDnsmasq)(hasDnsmasq ? 'discovery: DNS A records (real dnsmas
     // TTL 1 s: the next resolution (within ~1–2 s) sees the new records.
     await targetsBecome(gw, 'orders', [url('127.0.0.3'), url('127.0.0.4')], 10_000);
     const changedAt = Date.now();
-    await eventually(() => expect(traffic.outcomes.filter((o) => o.sentAt > changedAt).length).toBeGreaterThanOrEqual(100));
+    await ranFor(traffic.outcomes, changedAt, 100, 1000);
     const outcomes = await traffic.stop();
     expect(failuresOf(outcomes).slice(0, 5)).toEqual([]);
     expect(new Set(outcomes.filter((o) => o.sentAt > changedAt).map((o) => o.body))).toEqual(new Set(['127.0.0.3', '127.0.0.4']));
