@@ -1,7 +1,8 @@
 /**
  * The `discovery` block of an upstream: one of the providers' schemas, told apart by `type`.
- * The lead places `DiscoverySchema` in the upstream schema (buildUpstreamSchema); per-type
- * messages and checks a schema cannot express come from validateDiscovery (validate.ts).
+ * The config schema itself only names the type (src/config/upstream-schema.ts); validateDiscovery
+ * (validate.ts) checks a block against its type's schema here, with per-field messages, and
+ * what a schema cannot express. DiscoverySchema is the whole union, for typing and tools.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConsulDiscoverySchema } from './consul.js';

@@ -53,31 +53,6 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
   const policy = plan.retry;
   const onRetry = plan.onRetry;
 
-  /**
-   * One try against `target`: resolves when the answer was streamed, rejects with why not. In
-   * flight from dispatch until the exchange settles (end, upstream error, timeout or client abort
-   * all settle it, and a throwing dispatch rejects it). One async function, no promise chain:
-   * this runs for every request.
-   */
-  async function tryTarget(ctx: RequestContext, target: Target, dispatch: Dispatcher.DispatchOptions, hold: ReadonlySet<number> | null): Promise<void> {
-    target.load.inflight++;
-    const exchange = new UpstreamExchange(ctx, upstream, target, hold);
-    ctx.onClientClose = exchange;
-    try {
-      await exchange.run(target.pool, dispatch);
-    } catch (err) {
-      // Connect errors, resets and timeouts count against the target, as 5xx answers do; a try the client abandoned counts neither way.
-      if (!exchange.reported) {
-        if (err instanceof ClientClosedError || isAbort(err) || err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) upstream.release(target);
-        else upstream.report(target, true);
-      }
-      throw err;
-    } finally {
-      target.load.inflight--;
-      ctx.onClientClose = null;
-    }
-  }
-
   return async function proxy(ctx: RequestContext): Promise<void> {
     const req = ctx.req;
     const res = ctx.res;
@@ -87,6 +62,7 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
     let buffered = ctx.requestBody;
     const declared = incoming['content-length'];
     const chunked = incoming['transfer-encoding'] !== undefined;
+    if (!chunked && declared !== undefined && Number(declared) > ctx.maxBodySize) throw new GatewayError('payload_too_large');
     // Picked before anything is read or `100 Continue` is sent, so a refused request never uploads
     // its body; a half-open circuit's trial slot is taken here (released if the client leaves).
     let target = upstream.pick(ctx);
@@ -132,10 +108,8 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       if (ctx.expectContinue) res.writeContinue();
       body = limitedBody(req, ctx.maxBodySize, ctx);
     } else if (declared !== undefined && declared !== '0') {
-      const length = Number(declared);
-      if (length > ctx.maxBodySize) throw new GatewayError('payload_too_large');
       if (ctx.expectContinue) res.writeContinue();
-      ctx.bytesIn = length;
+      ctx.bytesIn = Number(declared);
       body = req;
     }
     if (retry !== null) upstream.budget?.onRequest(upstream.clock.now());
@@ -143,13 +117,13 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
     let tried: Target[] | null = null;
     for (let attempt = 0; ; attempt++) {
       ctx.upstreamTarget = target.id;
-      headers.length = common;
-      headers.push('host', preserveHost ? ctx.rawHost : target.hostHeader);
+      // A fresh array on retries: the previous try's belongs to undici.
+      const tryHeaders = attempt === 0 ? headers : headers.slice(0, common);
+      tryHeaders.push('host', preserveHost ? ctx.rawHost : target.hostHeader);
       const dispatch: Dispatcher.DispatchOptions = {
         method: req.method as Dispatcher.HttpMethod,
         path: forwardPath(pathPlan, target.basePath, ctx.path, ctx.query),
-        // A copy on retries: undici may still hold the previous try's array.
-        headers: attempt === 0 ? headers : headers.slice(),
+        headers: tryHeaders,
         // undici streams async iterables too (its typings list only Readable).
         body: body as Dispatcher.DispatchOptions['body'],
         headersTimeout: upstream.responseTimeoutMs,
@@ -162,10 +136,20 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
         return;
       }
       const mayRetry = retry !== null && attempt < retry.attempts && (upstream.budget === null || upstream.budget.canRetry(upstream.clock.now()));
+      // In flight from dispatch until the exchange settles (end, upstream error, timeout or client
+      // abort all settle it, and a throwing dispatch rejects it).
+      target.load.inflight++;
+      const exchange = new UpstreamExchange(ctx, upstream, target, mayRetry ? retry!.statuses : null);
+      ctx.onClientClose = exchange;
       try {
-        await tryTarget(ctx, target, dispatch, mayRetry ? retry!.statuses : null);
+        await exchange.run(target.pool, dispatch);
         return;
       } catch (err) {
+        // Connect errors, resets and timeouts count against the target, as 5xx answers do; a try the client abandoned counts neither way.
+        if (!exchange.reported) {
+          if (err instanceof ClientClosedError || isAbort(err) || err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) upstream.release(target);
+          else upstream.report(target, true);
+        }
         if (err instanceof BodyTooLarge || (err as { cause?: unknown }).cause instanceof BodyTooLarge) {
           res.shouldKeepAlive = false;
           throw new GatewayError('payload_too_large');
@@ -179,10 +163,13 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
         const again = err instanceof RetryableStatus || (mayRetry && !res.headersSent && retriesOn(retry!, classifyFailure(err)) && upstream.withdrawRetry());
         if (!again) throw upstreamFailure(err);
         (tried ??= []).push(target);
-        onRetry?.(upstream.name);
-        await sleep(backoffDelay(attempt + 1, retry!.backoffMs, retry!.maxBackoffMs));
-        target = upstream.pick(ctx, tried);
+      } finally {
+        target.load.inflight--;
+        ctx.onClientClose = null;
       }
+      onRetry?.(upstream.name);
+      await sleep(backoffDelay(attempt + 1, retry!.backoffMs, retry!.maxBackoffMs));
+      target = upstream.pick(ctx, tried);
     }
   };
 }
