@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = resolve(ROOT, 'dist/src/cli.js');
@@ -132,18 +133,7 @@ export function httpRequest(port: number, path: string, options: { method?: stri
   });
 }
 
-/** Polls `check` until it stops throwing, or rethrows its last error after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-}
+export { eventually } from './eventually.js';
 
 /** Waits until GET /health on the admin port answers 200. */
 export function waitHealthy(adminPort: number, proc: CliProcess, timeoutMs = 8000): Promise<void> {

@@ -6,11 +6,12 @@
  * `stop()` kills it (SIGKILL: an outage), `start()` brings it back on the same port with the
  * current hosts file. When dnsmasq is missing the suites skip (see DNSMASQ_MISSING).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restartable, stderrTail, waitUntilReady } from './child-process.js';
 import { freePorts } from './cli.js';
 
 const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((p) => existsSync(p)) ?? null;
@@ -63,7 +64,6 @@ export async function startDnsServer(options: DnsServerOptions): Promise<TestDns
   const writeHosts = (lines: string[]) => writeFileSync(hostsFile, lines.join('\n') + '\n', { mode: 0o644 });
   writeHosts(options.hosts);
   const server = `127.0.0.1:${port}`;
-  let proc: ChildProcess | null = null;
 
   const args = [
     '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
@@ -72,42 +72,30 @@ export async function startDnsServer(options: DnsServerOptions): Promise<TestDns
     ...(options.srv ?? []).map((s) => `--srv-host=${s}`),
   ];
 
-  const start = async () => {
-    if (proc !== null && proc.exitCode === null) return;
-    const child = spawn(DNSMASQ, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    proc = child;
-    let exited = false;
-    child.on('exit', () => (exited = true));
-    const deadline = Date.now() + 10_000;
-    while (!(await answers(server))) {
-      if (exited) throw new Error(`dnsmasq exited on start (port ${port}): ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`dnsmasq did not answer on ${server}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const stop = async () => {
-    const child = proc;
-    proc = null;
-    if (child === null || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  };
-  await start();
+  const dnsmasq = restartable(
+    () => spawn(DNSMASQ, args, { stdio: ['ignore', 'ignore', 'pipe'] }),
+    (child) => {
+      const stderr = stderrTail(child);
+      return waitUntilReady(child, () => answers(server), {
+        deadlineMs: 10_000,
+        stepMs: 20,
+        exitedMessage: () => `dnsmasq exited on start (port ${port}): ${stderr()}`,
+        timeoutMessage: () => `dnsmasq did not answer on ${server}: ${stderr()}`,
+      });
+    },
+  );
+  await dnsmasq.start();
   return {
     port: port!,
     resolver: server,
     async setHosts(lines) {
       writeHosts(lines);
-      proc?.kill('SIGHUP');
+      dnsmasq.current()?.kill('SIGHUP');
     },
-    start,
-    stop,
+    start: dnsmasq.start,
+    stop: dnsmasq.stop,
     async close() {
-      await stop();
+      await dnsmasq.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,10 +5,11 @@
  * `del` use etcd's HTTP/JSON gRPC gateway (/v3/kv/*), so tests don't depend on the client under
  * test. When `etcd` is not on PATH the suites skip (see ETCD_MISSING).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restartable, stderrTail, waitUntilReady } from './child-process.js';
 import { freePorts } from './cli.js';
 
 /** Whether etcd can run here. */
@@ -34,7 +35,6 @@ export async function startEtcd(): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-etcd-'));
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  let proc: ChildProcess | null = null;
 
   const healthy = async (): Promise<boolean> => {
     try {
@@ -45,48 +45,36 @@ export async function startEtcd(): Promise<TestEtcd> {
     }
   };
 
-  const start = async () => {
-    if (proc !== null && proc.exitCode === null) return;
-    const child = spawn('etcd', [
+  const etcd = restartable(
+    () => spawn('etcd', [
       '--data-dir', join(dir, 'data'), '--name', 'default',
       '--listen-client-urls', url, '--advertise-client-urls', url,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`,
       '--log-level', 'error',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-    proc = child;
-    let exited = false;
-    child.on('exit', () => (exited = true));
-    const deadline = Date.now() + 20_000;
-    while (!(await healthy())) {
-      if (exited) throw new Error(`etcd exited on start (${url}): ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`etcd did not become healthy on ${url}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const stop = async () => {
-    const child = proc;
-    proc = null;
-    if (child === null || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  };
+    ], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    (child) => {
+      const stderr = stderrTail(child);
+      return waitUntilReady(child, healthy, {
+        deadlineMs: 20_000,
+        stepMs: 50,
+        exitedMessage: () => `etcd exited on start (${url}): ${stderr()}`,
+        timeoutMessage: () => `etcd did not become healthy on ${url}: ${stderr()}`,
+      });
+    },
+  );
   const call = async (path: string, body: object) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     if (!res.ok) throw new Error(`etcd ${path} answered ${res.status}: ${await res.text()}`);
   };
-  await start();
+  await etcd.start();
   return {
     url,
     put: (key, value) => call('/v3/kv/put', { key: b64(key), value: b64(value) }),
     del: (key) => call('/v3/kv/deleterange', { key: b64(key) }),
-    start,
-    stop,
+    start: etcd.start,
+    stop: etcd.stop,
     async close() {
-      await stop();
+      await etcd.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,7 +4,8 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { expect } from 'vitest';
+import { ConfigError, Gateway, type GatewayOptions } from '../../src/gateway.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -57,4 +58,14 @@ export async function waitForLog(gw: TestGateway, predicate: (line: Record<strin
     if (Date.now() > deadline) throw new Error('no matching log line');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The problems `Gateway.create` reports for `yaml`; fails the test unless it throws ConfigError. */
+export async function configProblems(yaml: string): Promise<string[]> {
+  const err = await Gateway.create({ configText: yaml, logger: captureLogger([]) }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  return (err as ConfigError).problems;
 }

@@ -4,11 +4,12 @@
  * `start()` brings it back on the same port, empty. When `redis-server` is not on PATH the
  * suites that need it skip (`.ci/run` installs it); see REDIS_MISSING.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restartable, waitUntilReady } from './child-process.js';
 import { freePorts } from './cli.js';
 
 /** Whether redis-server can run here. */
@@ -48,37 +49,23 @@ function ping(port: number): Promise<boolean> {
 export async function startRedis(): Promise<TestRedis> {
   const [port] = await freePorts(1);
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-redis-'));
-  let proc: ChildProcess | null = null;
-
-  const start = async () => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    proc = child;
-    let exited = false;
-    child.on('exit', () => (exited = true));
-    const deadline = Date.now() + 5000;
-    while (!(await ping(port!))) {
-      if (exited) throw new Error(`redis-server exited on start (port ${port})`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const stop = async () => {
-    const child = proc;
-    proc = null;
-    if (child === null || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  };
-  await start();
+  const redis = restartable(
+    () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+    (child) => waitUntilReady(child, () => ping(port!), {
+      deadlineMs: 5000,
+      stepMs: 20,
+      exitedMessage: () => `redis-server exited on start (port ${port})`,
+      timeoutMessage: () => `redis-server did not answer PING on port ${port}`,
+    }),
+  );
+  await redis.start();
   return {
     port: port!,
     url: `redis://127.0.0.1:${port}`,
-    start,
-    stop,
+    start: redis.start,
+    stop: redis.stop,
     async close() {
-      await stop();
+      await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

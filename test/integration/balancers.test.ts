@@ -5,23 +5,12 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually as poll } from '../helpers/eventually.js';
 import { LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(10);
-    }
-  }
-}
+/** This file's polls: a 3 s default deadline, 10 ms steps (in-flight counts settle quickly). */
+const eventually = (check: () => void, timeoutMs = 3000) => poll(check, timeoutMs, 10);
 
 /** Named upstreams: `/slow` is held until `release()`; `/reset` destroys the socket mid-body; else the name. */
 interface Named extends TestUpstream {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { metricLines } from '../helpers/metrics.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 class FakeClock {
@@ -14,11 +15,6 @@ class FakeClock {
   advance(ms: number) {
     this.t += ms;
   }
-}
-
-async function metric(gw: TestGateway, name: string): Promise<string[]> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name));
 }
 
 describe('circuit breaker (fake clock)', () => {
@@ -67,7 +63,7 @@ routes:
     expect(fallback.headers.get('x-request-id')).toBeTruthy();
     expect(await fallback.text()).toBe('{"items":[]}');
     expect(up.requests.length).toBe(before); // nothing reached the upstream while open
-    expect(await metric(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 2`]);
+    expect(await metricLines(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 2`]);
     const view = await (await fetch(`${gw.adminUrl}/admin/upstreams`)).json();
     expect(view.upstreams[0].targets[0]).toMatchObject({ circuit: 'open', inRotation: false, healthy: true });
     const ready = await fetch(`${gw.adminUrl}/ready`);
@@ -83,7 +79,7 @@ routes:
 
   it('after the cooldown lets one trial through; a failed trial opens it again for a new cooldown', async () => {
     clock.advance(10_000);
-    expect(await metric(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 1`]);
+    expect(await metricLines(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 1`]);
     const before = up.requests.length;
     expect((await fetch(`${gw.url}/plain`)).status).toBe(500); // the trial, still failing
     expect(up.requests.length).toBe(before + 1);
@@ -96,7 +92,7 @@ routes:
     clock.advance(30_000);
     failing = false;
     expect((await fetch(`${gw.url}/plain`)).status).toBe(200);
-    expect(await metric(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 0`]);
+    expect(await metricLines(gw, 'portcullis_circuit_state{')).toEqual([`portcullis_circuit_state{upstream="svc",target="127.0.0.1:${up.port}"} 0`]);
     for (let i = 0; i < 5; i++) expect((await fetch(`${gw.url}/degraded`)).headers.get('x-degraded')).toBeNull();
     expect((await fetch(`${gw.adminUrl}/ready`)).status).toBe(200);
   });

@@ -13,27 +13,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, Gateway } from '../../src/gateway.js';
 import { consulEntry, startConsulFake, type ConsulFake } from '../helpers/consul-fake.js';
 import { DNSMASQ_MISSING, hasDnsmasq, startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { ETCD_MISSING, hasEtcd, startEtcd, type TestEtcd } from '../helpers/etcd.js';
-import { captureLogger, LISTEN, startGateway, waitForLog, type TestGateway } from '../helpers/gateway.js';
+import { eventually as poll, sleep } from '../helpers/eventually.js';
+import { configProblems, LISTEN, startGateway, waitForLog, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it stops throwing; generous deadlines for a noisy 2-core machine. */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(25);
-    }
-  }
-}
+/** This file's polls: a 10 s default deadline (registries and restarts are slow here), 25 ms steps. */
+const eventually = <T>(check: () => T | Promise<T>, timeoutMs = 10_000) => poll(check, timeoutMs, 25);
 
 /** An upstream answering its name; `/slow` is held until `release()` (and at least `minHoldMs`). */
 interface Named extends TestUpstream {
@@ -453,24 +441,15 @@ describe.skipIf(!hasDnsmasq)(hasDnsmasq ? 'discovery: DNS A records (real dnsmas
 });
 
 describe('discovery config validation', () => {
-  const problemsOf = async (yaml: string): Promise<string[]> => {
-    const err = await Gateway.create({ configText: yaml, logger: captureLogger([]) }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  };
-
   it('refuses targets and discovery together, at upstreams.<name>.discovery', async () => {
-    const problems = await problemsOf(
+    const problems = await configProblems(
       `${LISTEN}upstreams:\n  u:\n    targets: ["http://127.0.0.1:1"]\n    discovery: { type: etcd, endpoints: ["http://127.0.0.1:2379"], prefix: /services/u/ }\n${route('u')}`,
     );
     expect(problems).toEqual([expect.stringMatching(/^upstreams\.u\.discovery: use either targets or discovery, not both/)]);
   });
 
   it('names a misspelt etcd field (endpoint instead of endpoints)', async () => {
-    const problems = await problemsOf(`${LISTEN}upstreams:\n  u:\n    discovery: { type: etcd, endpoint: "http://127.0.0.1:2379", prefix: /services/u/ }\n${route('u')}`);
+    const problems = await configProblems(`${LISTEN}upstreams:\n  u:\n    discovery: { type: etcd, endpoint: "http://127.0.0.1:2379", prefix: /services/u/ }\n${route('u')}`);
     expect(problems).toContainEqual(expect.stringMatching(/^upstreams\.u\.discovery\.endpoint: /));
     expect(problems).toContainEqual(expect.stringMatching(/^upstreams\.u\.discovery\.endpoints: /));
     expect(problems.every((p) => p.startsWith('upstreams.u.discovery'))).toBe(true);

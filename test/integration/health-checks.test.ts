@@ -7,23 +7,13 @@
  */
 import { get as httpGet } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { eventually as poll, sleep } from '../helpers/eventually.js';
 import { LISTEN, startGateway, waitForLog, type TestGateway } from '../helpers/gateway.js';
+import { metricLines } from '../helpers/metrics.js';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it stops throwing (generous deadline: a noisy 2-core machine). */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
-}
+/** This file's polls: a 5 s default deadline, 20 ms steps (probes run every 100 ms). */
+const eventually = <T>(check: () => T | Promise<T>, timeoutMs = 5000) => poll(check, timeoutMs, 20);
 
 class FakeClock {
   t = 1_000_000;
@@ -73,11 +63,6 @@ async function probedUpstream(name: string, healthPath = '/health'): Promise<Pro
     failing: false,
     served: () => up.requests.filter((r) => r.headers['user-agent'] !== PROBE_UA).length,
   });
-}
-
-async function metricLines(gw: TestGateway, prefix: string): Promise<string[]> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(prefix)).sort();
 }
 
 interface TargetView {

@@ -7,8 +7,9 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, Gateway } from '../../src/gateway.js';
-import { captureLogger, LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { Gateway } from '../../src/gateway.js';
+import { captureLogger, configProblems, LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { metricLines } from '../helpers/metrics.js';
 import { deadPort, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 class FakeClock {
@@ -89,8 +90,7 @@ async function send(
 }
 
 async function retriesMetric(upstream: string): Promise<number> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`portcullis_upstream_retries_total{upstream="${upstream}"}`));
+  const [line] = await metricLines(gw, `portcullis_upstream_retries_total{upstream="${upstream}"}`);
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
@@ -363,29 +363,20 @@ describe('how much is retried', () => {
 });
 
 describe('retries config validation', () => {
-  const problemsOf = async (yaml: string): Promise<string[]> => {
-    const err = await Gateway.create({ configText: yaml, logger: captureLogger([]) }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  };
-
   it('refuses a non-idempotent method in an upstream’s retries.methods', async () => {
-    const problems = await problemsOf(`${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"], retries: { methods: [GET, POST] } } }\nroutes: [{ name: r, match: { path: /r }, upstream: u }]\n`);
+    const problems = await configProblems(`${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"], retries: { methods: [GET, POST] } } }\nroutes: [{ name: r, match: { path: /r }, upstream: u }]\n`);
     expect(problems).toEqual([expect.stringMatching(/^upstreams\.u\.retries\.methods\[1\]: POST is not idempotent/)]);
   });
 
   it('refuses budget and minRetriesPerSecond on a route', async () => {
-    const problems = await problemsOf(
+    const problems = await configProblems(
       `${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"] } }\nroutes: [{ name: r, match: { path: /r }, upstream: u, retries: { budget: 0.5, minRetriesPerSecond: 1 } }]\n`,
     );
     expect(problems.sort()).toEqual([expect.stringMatching(/^routes\[0\]\.retries\.budget: /), expect.stringMatching(/^routes\[0\]\.retries\.minRetriesPerSecond: /)]);
   });
 
   it('refuses retrying on a status that is not 5xx, and accepts POST opted in on a route', async () => {
-    const problems = await problemsOf(`${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"], retries: { on: [404] } } }\nroutes: [{ name: r, match: { path: /r }, upstream: u }]\n`);
+    const problems = await configProblems(`${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"], retries: { on: [404] } } }\nroutes: [{ name: r, match: { path: /r }, upstream: u }]\n`);
     expect(problems).toEqual([expect.stringMatching(/^upstreams\.u\.retries\.on\[0\]: /)]);
     const ok = await Gateway.create({
       configText: `${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"] } }\nroutes: [{ name: r, match: { path: /r }, upstream: u, retries: { methods: [POST] } }]\n`,
