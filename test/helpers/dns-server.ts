@@ -64,6 +64,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<TestDns
   const writeHosts = (lines: string[]) => writeFileSync(hostsFile, lines.join('\n') + '\n', { mode: 0o644 });
   writeHosts(options.hosts);
   const server = `127.0.0.1:${port}`;
+  let version = 0;
 
   const args = [
     '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
@@ -89,8 +90,25 @@ export async function startDnsServer(options: DnsServerOptions): Promise<TestDns
     port: port!,
     resolver: server,
     async setHosts(lines) {
-      writeHosts(lines);
-      dnsmasq.current()?.kill('SIGHUP');
+      // dnsmasq re-reads the file some time after SIGHUP: a marker name unique to this version
+      // says when it serves the new lines, so no test races the reload.
+      const marker = `v${++version}.hosts-version.example.internal`;
+      writeHosts([...lines, `127.0.0.1 ${marker}`]);
+      const child = dnsmasq.current();
+      if (child === null) return;
+      child.kill('SIGHUP');
+      const r = new Resolver({ timeout: 200, tries: 1 });
+      r.setServers([server]);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await r.resolve4(marker);
+          return;
+        } catch {
+          if (Date.now() > deadline) throw new Error(`dnsmasq did not reload its hosts file (${marker})`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
     },
     start: dnsmasq.start,
     stop: dnsmasq.stop,
