@@ -177,6 +177,9 @@ export class Gateway {
     if (this.proxyServer) applyTimeouts(this.proxyServer, next.limits);
     if (next.log.level !== this.logger.level) this.logger.level = next.log.level;
     this.metrics.retainOnly(new Set(next.routes.map((r) => r.name)), new Set(next.upstreams.keys()));
+    // The old state may still drain, but its probes and discovery watches stop now: the new
+    // state runs its own (and shares the health of targets that stayed).
+    for (const upstream of old.upstreams.values()) upstream.stopBackground();
     old.retire(() => old.dispose());
     this.metrics.reloads.labels('ok').inc();
     this.logger.info({ generation: next.generation, routes: next.routes.length }, 'config reloaded');

@@ -15,6 +15,7 @@ import { PoolRegistry } from '../upstream/pool-registry.js';
 import { RetryBudget } from '../upstream/retry-budget.js';
 import { compileRetryPolicy, RETRY_DEFAULTS } from '../upstream/retry-policy.js';
 import { TargetSet } from '../upstream/target-set.js';
+import type { HealthOptions } from '../upstream/target-health.js';
 import { createProxyHandler } from '../upstream/proxy.js';
 import { countSegments } from '../upstream/forward-path.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
@@ -86,47 +87,60 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a, sorted) === JSON.stringify(b, sorted);
 }
 
+/** What the upstream's health checks, passive ejection and circuit breaker are set to. */
+function healthOptionsOf(config: UpstreamConfig): HealthOptions {
+  const hc = config.healthCheck;
+  const cb = config.circuitBreaker;
+  const passive = hc === undefined || hc.passive === false ? null : (hc.passive ?? {});
+  return {
+    active: hc?.path === undefined ? null : { healthy: hc.healthy ?? HEALTH_DEFAULTS.healthy, unhealthy: hc.unhealthy ?? HEALTH_DEFAULTS.unhealthy },
+    outlier:
+      passive === null
+        ? null
+        : {
+            consecutiveFailures: passive.failures ?? HEALTH_DEFAULTS.passiveFailures,
+            baseEjectionMs: parseDuration(passive.ejectTime ?? HEALTH_DEFAULTS.ejectTime),
+            maxEjectionMs: parseDuration(passive.maxEjectTime ?? HEALTH_DEFAULTS.maxEjectTime),
+          },
+    breaker:
+      cb === undefined
+        ? null
+        : {
+            failures: cb.failures ?? BREAKER_DEFAULTS.failures,
+            windowMs: parseDuration(cb.window ?? BREAKER_DEFAULTS.window),
+            cooldownMs: parseDuration(cb.cooldown ?? BREAKER_DEFAULTS.cooldown),
+            halfOpenRequests: cb.halfOpenRequests ?? BREAKER_DEFAULTS.halfOpenRequests,
+          },
+  };
+}
+
 /** One upstream: its targets (configured, or from discovery), health, breaker, balancer and retry budget. */
 function compileUpstream(name: string, config: UpstreamConfig, deps: CompileDeps): CompiledUpstream {
   const connectTimeoutMs = parseDuration(config.timeouts?.connect ?? DEFAULTS.connectTimeout);
   const responseTimeoutMs = parseDuration(config.timeouts?.response ?? DEFAULTS.responseTimeout);
   const hc = config.healthCheck;
-  const cb = config.circuitBreaker;
-  const passive = hc === undefined || hc.passive === false ? null : (hc.passive ?? {});
+  const healthOptions = healthOptionsOf(config);
   const targets = new TargetSet(
     name,
     deps.pools,
     { connections: config.pool?.connections ?? DEFAULTS.poolConnections, keepAliveMs: parseDuration(config.pool?.keepAlive ?? DEFAULTS.poolKeepAlive), connectTimeoutMs },
-    {
-      active: hc?.path === undefined ? null : { healthy: hc.healthy ?? HEALTH_DEFAULTS.healthy, unhealthy: hc.unhealthy ?? HEALTH_DEFAULTS.unhealthy },
-      outlier:
-        passive === null
-          ? null
-          : {
-              consecutiveFailures: passive.failures ?? HEALTH_DEFAULTS.passiveFailures,
-              baseEjectionMs: parseDuration(passive.ejectTime ?? HEALTH_DEFAULTS.ejectTime),
-              maxEjectionMs: parseDuration(passive.maxEjectTime ?? HEALTH_DEFAULTS.maxEjectTime),
-            },
-      breaker:
-        cb === undefined
-          ? null
-          : {
-              failures: cb.failures ?? BREAKER_DEFAULTS.failures,
-              windowMs: parseDuration(cb.window ?? BREAKER_DEFAULTS.window),
-              cooldownMs: parseDuration(cb.cooldown ?? BREAKER_DEFAULTS.cooldown),
-              halfOpenRequests: cb.halfOpenRequests ?? BREAKER_DEFAULTS.halfOpenRequests,
-            },
-    },
+    healthOptions,
   );
+  const before = deps.previous?.upstreams.get(name);
+  if (before !== undefined && sameJson(before.healthOptions, healthOptions)) {
+    // A target that stays keeps its health across the reload: a dead one stays out, an open circuit open.
+    const healthOf = new Map(before.targets.map((t) => [t.url, t.health]));
+    targets.inherit = (url) => healthOf.get(url);
+  }
   const discovery = config.discovery;
   if (discovery === undefined) {
     targets.replace((config.targets ?? []).map((t) => (typeof t === 'string' ? { url: t, weight: 1 } : { url: t.url, weight: t.weight ?? 1 })));
-  } else {
+  } else if (before !== undefined && sameJson(before.discovery, discovery)) {
     // A reload that keeps this discovery block starts from the targets found so far, so the new
     // config serves at once instead of waiting for its first registry answer.
-    const before = deps.previous?.upstreams.get(name);
-    if (before !== undefined && sameJson(before.discovery, discovery)) targets.replace(before.targets.map((t) => ({ url: t.url, weight: t.weight })));
+    targets.replace(before.targets.map((t) => ({ url: t.url, weight: t.weight })));
   }
+  targets.inherit = null;
   const balancerName = config.balancer ?? 'round-robin';
   const balancer = createBalancer<Target>(balancerName, targets.targets);
   // validate.ts guarantees hashOn with consistent-hash (and only there).

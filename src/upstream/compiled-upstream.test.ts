@@ -101,6 +101,25 @@ describe('CompiledUpstream', () => {
     expect(u.pick(ctx)).toBe(a);
   });
 
+  it('an upstream sharing a target health (old and new state after a reload) sees changes reported through the other', () => {
+    const health = { active: null, outlier: { consecutiveFailures: 1, baseEjectionMs: 10_000, maxEjectionMs: 60_000 }, breaker: null };
+    const oldOne = upstream(health, [1, 2]);
+    const set = new TargetSet('u', pools, POOL, health);
+    set.inherit = (url) => oldOne.targets.find((t) => t.url === url)?.health;
+    set.replace([{ url: 'http://127.0.0.1:1', weight: 1 }, { url: 'http://127.0.0.1:2', weight: 1 }]);
+    set.inherit = null;
+    const newOne = new CompiledUpstream({ name: 'u', targets: set, balancer: createBalancer<Target>('round-robin', set.targets), balancerName: 'round-robin', responseTimeoutMs: 1000, connectTimeoutMs: 1000, clock });
+    expect(newOne.targets[0]!.health).toBe(oldOne.targets[0]!.health);
+    oldOne.report(oldOne.targets[0]!, true); // a request of the draining state ejects target 1
+    expect(labels(newOne, 4)).toEqual(['2', '2', '2', '2']);
+    oldOne.dispose();
+    clock.t += 10_000;
+    expect(labels(newOne, 4).sort()).toEqual(['1', '1', '2', '2']);
+    newOne.report(newOne.targets[1]!, true);
+    expect(labels(newOne, 2)).toEqual(['1', '1']);
+    newOne.dispose();
+  });
+
   it('new targets from discovery join the rotation; an empty list is no_healthy_upstream', () => {
     const u = upstream({ active: null, outlier: null, breaker: null }, [1]);
     expect(u.setTargets([{ url: 'http://127.0.0.1:1', weight: 1 }, { url: 'http://127.0.0.1:2', weight: 1 }])).toBe(true);

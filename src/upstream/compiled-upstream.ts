@@ -14,6 +14,7 @@ import type { HashKeyFn } from './hash-key.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { Target, TargetSpec } from './target.js';
 import type { TargetSet } from './target-set.js';
+import type { HealthOptions, TargetHealth } from './target-health.js';
 
 export type { Target } from './target.js';
 
@@ -58,6 +59,11 @@ export class CompiledUpstream {
   /** When some target left out of the rotation may come back by itself (ms); Infinity when none. */
   private recheckAt = Infinity;
   private readonly stoppables: Stoppable[] = [];
+  /** The healths this upstream watches (those of its current targets). */
+  private readonly watched = new Set<TargetHealth>();
+  private readonly onHealthChange = () => {
+    this.refresh(this.clock.now());
+  };
   private readonly logger: Logger | null;
 
   constructor(options: CompiledUpstreamOptions) {
@@ -73,7 +79,13 @@ export class CompiledUpstream {
     this.source = options.source ?? 'static';
     this.discovery = options.discovery ?? null;
     this.logger = options.logger ?? null;
+    this.watchTargets();
     this.refresh(this.clock.now());
+  }
+
+  /** The health settings its targets were made with (see TargetSet.inherit). */
+  get healthOptions(): HealthOptions {
+    return this.set.healthOptions;
   }
 
   /** All current targets, in rotation or not. */
@@ -128,8 +140,7 @@ export class CompiledUpstream {
   report(target: Target, failed: boolean): void {
     const health = target.health;
     if (health.breaker === null && health.outlier === null) return;
-    const now = this.clock.now();
-    if (health.onOutcome(failed, now) && health.available(now) !== health.inRotation) this.refresh(now);
+    if (health.onOutcome(failed, this.clock.now())) health.notify();
   }
 
   /** A try that ended without an outcome (the client left): frees a half-open trial slot. */
@@ -144,13 +155,16 @@ export class CompiledUpstream {
 
   /** An active probe's result. */
   probed(target: Target, passed: boolean): void {
-    if (target.health.onProbe(passed)) this.refresh(this.clock.now());
+    if (target.health.onProbe(passed)) target.health.notify();
   }
 
   /** New targets from discovery (kept targets keep their pools, load and health). */
   setTargets(specs: readonly TargetSpec[]): boolean {
     const changed = this.set.replace(specs);
-    if (changed) this.refresh(this.clock.now());
+    if (changed) {
+      this.watchTargets();
+      this.refresh(this.clock.now());
+    }
     return changed;
   }
 
@@ -165,9 +179,33 @@ export class CompiledUpstream {
     this.stoppables.push(stoppable);
   }
 
-  dispose(): void {
+  /** Stops probes and discovery (when a reload replaced this upstream's state; it may still drain). */
+  stopBackground(): void {
     for (const s of this.stoppables.splice(0)) s.stop();
+  }
+
+  dispose(): void {
+    this.stopBackground();
+    for (const h of this.watched) h.unwatch(this.onHealthChange);
+    this.watched.clear();
     this.set.release();
+  }
+
+  /** Watches exactly the healths of the current targets. */
+  private watchTargets(): void {
+    const current = new Set(this.set.targets.map((t) => t.health));
+    for (const h of this.watched) {
+      if (!current.has(h)) {
+        h.unwatch(this.onHealthChange);
+        this.watched.delete(h);
+      }
+    }
+    for (const h of current) {
+      if (!this.watched.has(h)) {
+        h.watch(this.onHealthChange);
+        this.watched.add(h);
+      }
+    }
   }
 
   /** Rebuilds the rotation from the targets' health at `now`; the old array stays when the members did not change. */

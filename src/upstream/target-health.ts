@@ -28,13 +28,31 @@ export class TargetHealth {
   readonly breaker: CircuitBreaker | null;
   readonly outlier: OutlierEjection | null;
   private readonly thresholds: ActiveThresholds | null;
-  /** Whether the upstream's current rotation includes this target (kept by the upstream). */
+  /** Whether the upstreams' rotations include this target (kept by them; for logging changes once). */
   inRotation = true;
+  /**
+   * Upstreams holding this target, told when its availability may have changed. Usually one; two
+   * while a reload's old state drains, since a target that stays keeps its health across reloads.
+   */
+  private readonly watchers = new Set<() => void>();
 
   constructor(options: HealthOptions) {
     this.thresholds = options.active;
     this.breaker = options.breaker ? new CircuitBreaker(options.breaker) : null;
     this.outlier = options.outlier ? new OutlierEjection(options.outlier) : null;
+  }
+
+  watch(onChange: () => void): void {
+    this.watchers.add(onChange);
+  }
+
+  unwatch(onChange: () => void): void {
+    this.watchers.delete(onChange);
+  }
+
+  /** Tells every upstream holding this target to rebuild its rotation. */
+  notify(): void {
+    for (const onChange of this.watchers) onChange();
   }
 
   /** May new requests go here at `now`? (A half-open circuit counts: it takes trial requests.) */

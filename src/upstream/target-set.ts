@@ -18,11 +18,19 @@ export class TargetSet {
   private list: readonly Target[] = Object.freeze([]);
   private released = false;
 
+  /**
+   * Where a new target's health may come from: the previous config's same target (same upstream,
+   * same URL, same health settings), so a reload does not forget a dead target or an open circuit.
+   * Set for the compile-time targets only (then cleared: it holds the previous state).
+   */
+  inherit: ((url: string) => TargetHealth | undefined) | null = null;
+
   constructor(
     private readonly upstream: string,
     private readonly pools: PoolRegistry,
     private readonly poolOptions: PoolOptions,
-    private readonly healthOptions: HealthOptions,
+    /** Read by the next config's compile: health is inherited only under the same settings. */
+    readonly healthOptions: HealthOptions,
   ) {}
 
   get targets(): readonly Target[] {
@@ -78,7 +86,7 @@ export class TargetSet {
       pool,
       poolKey: key,
       load,
-      health: new TargetHealth(this.healthOptions),
+      health: this.inherit?.(url.origin + basePath) ?? new TargetHealth(this.healthOptions),
     });
   }
 }

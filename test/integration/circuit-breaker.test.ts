@@ -107,3 +107,56 @@ routes:
     expect((await fetch(`${gw.url}/plain`)).status).toBe(200);
   });
 });
+
+describe('health across reloads (fake clock)', () => {
+  let up: TestUpstream;
+  let other: TestUpstream;
+  let gw: TestGateway;
+  const clock = new FakeClock();
+  const config = (cooldown: string, extraRoute = '') => `${LISTEN}
+upstreams:
+  svc:
+    targets: [${up.url}, ${other.url}]
+    healthCheck: { passive: { failures: 2, ejectTime: 60s } }
+    circuitBreaker: { failures: 100, window: 10s, cooldown: ${cooldown} }
+routes:
+  - { name: plain, match: { path: /plain }, upstream: svc }${extraRoute}
+`;
+  const answers = async (n: number) => {
+    const seen: string[] = [];
+    for (let i = 0; i < n; i++) seen.push(await (await fetch(`${gw.url}/plain`)).text());
+    return seen;
+  };
+
+  beforeAll(async () => {
+    up = await startUpstream((_req, res) => void res.writeHead(500).end('dead'));
+    other = await startUpstream((_req, res) => void res.writeHead(200).end('alive'));
+    gw = await startGateway(config('30s'), { clock });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await up?.close();
+    await other?.close();
+  });
+
+  it('a target that stays keeps its ejection through a reload with the same health settings', async () => {
+    // Round-robin: 2 failures at `up` eject it.
+    await answers(4);
+    expect(await answers(6)).toEqual(Array(6).fill('alive'));
+    const outcome = await gw.gateway.reload(config('30s', '\n  - { name: extra, match: { path: /extra }, upstream: svc }'));
+    expect(outcome.ok).toBe(true);
+    expect(await answers(6)).toEqual(Array(6).fill('alive'));
+    const view = await (await fetch(`${gw.adminUrl}/admin/upstreams`)).json();
+    expect(view.upstreams[0].targets.map((t: { healthy: boolean }) => t.healthy)).toEqual([false, true]);
+    // The ejection ends on the original schedule, in the new state.
+    clock.advance(60_000);
+    expect((await answers(4)).sort()).toEqual(['alive', 'alive', 'dead', 'dead']);
+  });
+
+  it('changed health settings start afresh', async () => {
+    await answers(4); // ejected again
+    expect(await answers(4)).toEqual(Array(4).fill('alive'));
+    expect((await gw.gateway.reload(config('20s'))).ok).toBe(true);
+    expect((await answers(4)).sort()).toEqual(['alive', 'alive', 'dead', 'dead']);
+  });
+});
