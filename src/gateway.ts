@@ -194,6 +194,8 @@ export class Gateway {
     if (this.isDraining) return;
     this.isDraining = true;
     this.watcher?.close();
+    // No probes or discovery changes while draining: requests in flight keep the targets they have.
+    for (const upstream of this.state.upstreams.values()) upstream.stopBackground();
     const drainMs = this.state.limits.drainTimeoutMs;
     const proxy = this.proxyServer;
     const admin = this.adminServer;
