@@ -16,6 +16,8 @@ import type { CompiledUpstream } from './compiled-upstream.js';
 import type { Target } from './target.js';
 
 const noop = () => undefined;
+/** Largest body of a held (retried) answer read to keep its connection; bytes. */
+const HELD_BODY_LIMIT = 64 * 1024;
 
 /** The client went away: the upstream request is aborted with this. */
 export class ClientClosedError extends Error {
@@ -44,6 +46,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private abortPending = false;
   /** The response head arrived and its outcome went to the target's health. */
   reported = false;
+  /** The answer is a status to retry: not forwarded (see onResponseStart). */
+  private held: RetryableStatus | null = null;
+  private heldBytes = 0;
 
   constructor(ctx: RequestContext, upstream: CompiledUpstream, target: Target, holdStatuses: ReadonlySet<number> | null) {
     this.ctx = ctx;
@@ -80,7 +85,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     // Held only when the retry budget allows the retry now, so a held answer is always retried
     // (never replaced by a 502 when the budget ran out in the meantime).
     if (this.holdStatuses !== null && this.holdStatuses.has(statusCode) && this.upstream.withdrawRetry()) {
-      controller.abort(new RetryableStatus(statusCode));
+      // Dropped, not forwarded: its body is read and discarded so the connection stays reusable
+      // (up to HELD_BODY_LIMIT; past it the exchange is aborted, closing the connection).
+      this.held = new RetryableStatus(statusCode);
       return;
     }
     const ctx = this.ctx;
@@ -89,6 +96,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.held !== null) {
+      this.heldBytes += chunk.length;
+      if (this.heldBytes > HELD_BODY_LIMIT) controller.abort(this.held);
+      return;
+    }
     const res = this.ctx.res;
     if (res.destroyed) {
       controller.abort(new ClientClosedError());
@@ -102,12 +114,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.held !== null) {
+      this.reject(this.held);
+      return;
+    }
     this.ctx.res.end();
     this.resolve();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.onDrain) this.ctx.res.off('drain', this.onDrain);
-    this.reject(error);
+    // A held answer is retried whatever happens to its discarded body, unless the client left.
+    this.reject(this.held !== null && !(error instanceof ClientClosedError) ? this.held : error);
   }
 }

@@ -386,3 +386,52 @@ describe('retries config validation', () => {
     await ok.stop();
   });
 });
+
+describe('a retried answer keeps its connection', () => {
+  let sick: TestUpstream;
+  let well: TestUpstream;
+  let gw2: TestGateway;
+  const connections = { sick: 0, well: 0 };
+  const big = 'x'.repeat(200 * 1024);
+
+  beforeAll(async () => {
+    sick = await startUpstream((req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end(req.url === '/big' ? big : 'busy');
+    });
+    well = await startUpstream((_req, res) => void res.writeHead(200).end('ok'));
+    sick.server.on('connection', () => connections.sick++);
+    well.server.on('connection', () => connections.well++);
+    gw2 = await startGateway(`${LISTEN}
+upstreams:
+  u: { targets: ["${sick.url}", "${well.url}"], retries: { attempts: 1, on: [503], minRetriesPerSecond: 1000 } }
+routes: [{ name: r, match: { path: / }, upstream: u }]
+`);
+  });
+  afterAll(async () => {
+    await gw2?.stop();
+    await sick?.close();
+    await well?.close();
+  });
+
+  it('a held 503 is read to its end, so sequential retries reuse one connection to the failing target', async () => {
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${gw2.url}/small`);
+      expect([res.status, await res.text()]).toEqual([200, 'ok']);
+    }
+    // Round-robin advances on the first try and on the retry, so every first try lands on `sick`.
+    expect(sick.requests.filter((r) => r.url === '/small').length).toBe(10);
+    expect(connections.sick).toBe(1);
+  });
+
+  it('a held answer with a body past 64 KiB is dropped by closing its connection, and still retried', async () => {
+    const before = connections.sick;
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${gw2.url}/big`);
+      expect([res.status, await res.text()]).toEqual([200, 'ok']);
+    }
+    // Each closes the connection it used, so (nearly) every one needs a new one.
+    expect(sick.requests.filter((r) => r.url === '/big').length).toBe(4);
+    expect(connections.sick - before).toBeGreaterThanOrEqual(3);
+  });
+});
