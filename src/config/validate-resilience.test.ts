@@ -65,6 +65,15 @@ describe('validate: upstream resilience', () => {
       "routes[0].retries.budget: is the upstream's (the budget caps retries to the upstream from all its routes): set it in upstreams.<name>.retries (config.yaml:4)",
     ]);
     expect(errorsFor('', ', retries: true')).toEqual(['routes[0].retries: must be false or a retries object (config.yaml:4)']);
+    // An object is checked as the retries object of the union: the failing field is named.
+    expect(errorsFor('', ', retries: { attempts: 11, on: [404] }').sort()).toEqual([
+      'routes[0].retries.attempts: must be <= 10 (config.yaml:4)',
+      'routes[0].retries.on[0]: must be connect-error, reset, timeout or a 5xx status (config.yaml:4)',
+    ]);
+    expect(errorsFor(', healthCheck: { passive: { failures: 0, ejecttime: 1s } }').sort()).toEqual([
+      'upstreams.orders.healthCheck.passive.ejecttime: unknown key (config.yaml:2)',
+      'upstreams.orders.healthCheck.passive.failures: must be >= 1 (config.yaml:2)',
+    ]);
   });
 
   it('fallback', () => {

@@ -75,14 +75,39 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-/** One readable problem per failing place; union branches collapse into the union's own message. */
+/**
+ * For each failed union whose value is an object and which has exactly one object branch, that
+ * branch's schema path: its own errors are the ones to show (`retries.attempts: must be <= 10`
+ * rather than "must be false or a retries object"). Other unions speak with their own message.
+ */
+function chosenBranches(unions: ErrorObject[]): Map<ErrorObject, string> {
+  const chosen = new Map<ErrorObject, string>();
+  for (const u of unions) {
+    const data: unknown = u.data;
+    if (data === null || typeof data !== 'object' || Array.isArray(data) || !Array.isArray(u.schema)) continue;
+    const objects = (u.schema as { type?: unknown }[]).flatMap((branch, i) => (branch?.type === 'object' ? [i] : []));
+    if (objects.length === 1) chosen.set(u, `${u.schemaPath}/${objects[0]}/`);
+  }
+  return chosen;
+}
+
+/** One readable problem per failing place; union branches collapse into the union's own message unless one branch is clearly meant. */
 function formatAjvErrors(errors: ErrorObject[]): Problem[] {
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const chosen = chosenBranches(unions);
+  const shown = (e: ErrorObject) => {
+    if (chosen.has(e)) return false;
+    for (const u of unions) {
+      if (u === e || !e.schemaPath.startsWith(`${u.schemaPath}/`)) continue;
+      const branch = chosen.get(u);
+      if (branch === undefined || !e.schemaPath.startsWith(branch)) return false;
+    }
+    return true;
+  };
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const e of errors) {
-    const insideUnion = [...unionPaths].some((u) => e.instancePath.startsWith(u) && (e.keyword !== 'anyOf' || e.instancePath !== u));
-    if (insideUnion && !(e.keyword === 'anyOf' && unionPaths.has(e.instancePath))) continue;
+    if (!shown(e)) continue;
     let path = pointerToPath(e.instancePath);
     let message: string;
     const custom = (e.parentSchema as Record<string, unknown> | undefined)?.['x-message'];

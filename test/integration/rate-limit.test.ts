@@ -185,9 +185,10 @@ describe('rate limits', () => {
     ['{ limit: 10, window: 1s, scope: cluster }', /^routes\[0\]\.rateLimit\.scope: .*redis/],
     ['{ limit: 10, window: 1s, key: "ip+cookie:sid" }', /^routes\[0\]\.rateLimit\.key: .*not a key part/],
     ['[{ limit: 10, window: 1s }, { limit: 1, window: 1s, algorithm: sliding-window, burst: 3 }]', /^routes\[0\]\.rateLimit\[1\]\.burst: /],
-    ['{ limit: 0, window: 1s }', /^routes\[0\]\.rateLimit: must be false, a limit/],
-    ['{ limit: 10, window: 1s, colour: red }', /^routes\[0\]\.rateLimit: must be false, a limit/],
-    ['{ limit: 10, window: soon }', /^routes\[0\]\.rateLimit: must be false, a limit/],
+    // An object is checked as the single-limit branch of the union, so the failing field is named.
+    ['{ limit: 0, window: 1s }', /^routes\[0\]\.rateLimit\.limit: must be >= 1/],
+    ['{ limit: 10, window: 1s, colour: red }', /^routes\[0\]\.rateLimit\.colour: unknown key/],
+    ['{ limit: 10, window: soon }', /^routes\[0\]\.rateLimit\.window: must be a duration/],
     ['[]', /^routes\[0\]\.rateLimit: must be false, a limit/],
   ])('refuses rateLimit %s, naming its path', async (value, pattern) => {
     const yaml = `${LISTEN}upstreams: { u: { targets: ["http://127.0.0.1:1"] } }\nroutes:\n  - name: r\n    match: { path: /r }\n    upstream: u\n    rateLimit: ${value}\n`;
