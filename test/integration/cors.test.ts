@@ -308,7 +308,7 @@ describe('cors config errors', () => {
     ['a bad header name', 'cors: { origins: ["*"], headers: ["X Bad"] }\n', '', /^cors\.headers\[0\]: must be a header name/],
     ['no origins', 'cors: { origins: [] }\n', '', /^cors\.origins: /],
     ['cors: true on a route', '', ', cors: true', /^routes\[0\]\.cors: must be false or \{ origins/],
-    ['a mistyped key on a route', '', ', cors: { origin: ["*"] }', /^routes\[0\]\.cors: must be false or \{ origins/],
+    ['a mistyped key on a route', '', ', cors: { origins: ["https://app.example.com"], origin: ["*"] }', /^routes\[0\]\.cors\.origin: unknown key/],
   ])('refuses %s', async (_what, top, routeExtra, pattern) => {
     expect(await problemsOf(top, routeExtra)).toEqual([expect.stringMatching(pattern)]);
   });
