@@ -38,8 +38,8 @@ export const LimitSchema = Type.Object(
       }),
     ),
     localShare: Type.Optional(
-      // The range (0, 1] is checked in validate.ts: inside the limit union a schema range error
-      // would collapse into the union's message and lose the `localShare` path.
+      // The range (0, 1] is checked in validate.ts: in a list of limits (the union's array branch)
+      // a schema range error would collapse into the union's message and lose the path.
       Type.Number({
         description:
           'scope: cluster with onStoreError: local only: the share, greater than 0 and at most 1, of `limit` (and `burst`) each process counts while the shared store is down, rounded up; set it to 1/N for N gateway processes (instances × workers). Default 1 (the full limit in each).',
