@@ -280,6 +280,37 @@ routes:
   });
 });
 
+describe('probes have their own connection', () => {
+  it('a target whose only pool connection is busy with a slow request still passes its probes', async () => {
+    let release: () => void = () => undefined;
+    const up = await startUpstream(async (req, res) => {
+      if (req.url === '/slow') await new Promise<void>((resolve) => (release = resolve));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(req.url === '/slow' ? 'slow' : 'ok');
+    });
+    upstreams.push(up);
+    const gw = await gatewayFor(`${LISTEN}
+upstreams:
+  svc:
+    targets: [${up.url}]
+    pool: { connections: 1 }
+    healthCheck: { path: /health, interval: 100ms, timeout: 100ms, unhealthy: 2 }
+routes:
+  - { name: r, match: { path: / }, upstream: svc }
+`);
+    const probes = () => up.requests.filter((r) => r.headers['user-agent'] === PROBE_UA).length;
+    const slow = fetch(`${gw.url}/slow`).then((r) => r.text());
+    await eventually(() => expect(up.requests.some((r) => r.url === '/slow')).toBe(true));
+    // The pool's one connection is held: probes queued behind it would time out and eject the target.
+    const before = probes();
+    await eventually(() => expect(probes()).toBeGreaterThanOrEqual(before + 5));
+    expect((await targetsOf(gw, 'svc')).map((t) => [t.healthy, t.inRotation])).toEqual([[true, true]]);
+    expect(outLogs(gw)).toEqual([]);
+    release();
+    expect(await slow).toBe('slow');
+  });
+});
+
 describe('probes follow the config', () => {
   it('a reload replaces the probes (the old checker stops), and stopping the gateway stops them', async () => {
     const up = await named('up', '/health');
