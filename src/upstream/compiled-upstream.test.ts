@@ -5,7 +5,7 @@ import { createBalancer } from './balancers/create-balancer.js';
 import { CompiledUpstream } from './compiled-upstream.js';
 import { PoolRegistry } from './pool-registry.js';
 import type { Target } from './target.js';
-import type { HealthOptions } from './target-health.js';
+import type { HealthOptions } from './health/target-health.js';
 import { TargetSet } from './target-set.js';
 
 const ctx = {} as RequestContext;

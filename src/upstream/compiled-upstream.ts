@@ -11,10 +11,10 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Clock } from '../util/clock.js';
 import type { Balancer } from './balancers/balancer.js';
 import type { HashKeyFn } from './hash-key.js';
-import type { RetryBudget } from './retry-budget.js';
+import type { RetryBudget } from './retry/retry-budget.js';
 import type { Target, TargetSpec } from './target.js';
 import type { TargetSet } from './target-set.js';
-import type { HealthOptions, TargetHealth } from './target-health.js';
+import type { HealthOptions, TargetHealth } from './health/target-health.js';
 
 export type { Target } from './target.js';
 

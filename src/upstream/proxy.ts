@@ -1,7 +1,7 @@
 /**
  * The terminal handler: forwards the request to a target of the route's upstream and streams
  * the answer back, both ways with backpressure (see upstream-exchange.ts), retrying on another
- * target when the route's retry policy allows (see retry-policy.ts). Made once per route at
+ * target when the route's retry policy allows (see retry/retry-policy.ts). Made once per route at
  * compile time.
  */
 import type { Dispatcher } from 'undici';
@@ -10,10 +10,10 @@ import { GatewayError } from '../errors.js';
 import type { Handler } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { readBody } from '../pipeline/read-body.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from './retry/backoff.js';
 import { connectionTokens, filterRequestHeaders } from './hop-by-hop.js';
 import { forwardPath, type PathPlan } from './forward-path.js';
-import { classifyFailure, retriesOn, type RetryPolicy } from './retry-policy.js';
+import { classifyFailure, retriesOn, type RetryPolicy } from './retry/retry-policy.js';
 import { isAbort, upstreamFailure } from './upstream-errors.js';
 import { ClientClosedError, RetryableStatus, UpstreamExchange } from './upstream-exchange.js';
 import type { CompiledUpstream } from './compiled-upstream.js';

@@ -6,7 +6,7 @@
  */
 import type { PoolRegistry } from './pool-registry.js';
 import type { Target, TargetSpec } from './target.js';
-import { TargetHealth, type HealthOptions } from './target-health.js';
+import { TargetHealth, type HealthOptions } from './health/target-health.js';
 
 export interface PoolOptions {
   connections: number;

@@ -1,6 +1,6 @@
 /** One server of an upstream, as the runtime uses it: where it is, its pool, its load and health. */
 import type { Pool } from 'undici';
-import type { TargetHealth } from './target-health.js';
+import type { TargetHealth } from './health/target-health.js';
 
 /** A target as configured or discovered. */
 export interface TargetSpec {

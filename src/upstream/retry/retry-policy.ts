@@ -6,9 +6,9 @@
  *  - only before the response head reached the client (afterwards the answer has begun);
  *  - only with a body that can be sent again: none, or one read under `bufferBody`.
  */
-import { IDEMPOTENT_METHODS } from '../config/upstream-schema.js';
-import type { RetriesConfig } from '../config/schema.js';
-import { parseDuration, parseSize } from '../config/units.js';
+import { IDEMPOTENT_METHODS } from '../../config/upstream-schema.js';
+import type { RetriesConfig } from '../../config/schema.js';
+import { parseDuration, parseSize } from '../../config/units.js';
 
 export interface RetryPolicy {
   /** Retries after the first try. */

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { Client } from 'undici';
-import type { Target } from './target.js';
+import type { Target } from '../target.js';
 
 export interface ActiveCheckOptions {
   path: string;
