@@ -5,23 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually as poll, sleep } from '../helpers/eventually.js';
 import { rawRequest } from '../helpers/raw.js';
 import { echoHandler, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
-}
+/** This file's polls: 2 s default deadline, 20 ms steps. */
+const eventually = (check: () => unknown, timeoutMs = 2000) => poll(check, timeoutMs, 20);
 
 interface Sample {
   name: string;

@@ -11,26 +11,15 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway.js';
 import { captureLogger, LISTEN, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually as poll, sleep } from '../helpers/eventually.js';
 import { echoHandler, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /** A real forced GC: `--expose-gc` cannot be passed per file, so the flag is set at run time. */
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 2000, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(stepMs);
-    }
-  }
-}
+/** This file's polls: 2 s default deadline, 20 ms steps. */
+const eventually = (check: () => unknown, timeoutMs = 2000, stepMs = 20) => poll(check, timeoutMs, stepMs);
 
 /** Prometheus text → value of the sample `name{labels}` (labels compared as a set), or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureLogger } from '../../../test/helpers/gateway.js';
+import { eventually as poll } from '../../../test/helpers/eventually.js';
 import { createJwksSource, JwksUnavailableError, parseJwks, type JwksSource, type JwksSourceOptions } from './jwks-source.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -90,18 +91,8 @@ async function idp(handle: Handler): Promise<FakeIdp> {
   return server;
 }
 
-async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 4000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
+/** This file's polls: 4 s default deadline, 25 ms steps. */
+const eventually = (check: () => unknown, timeoutMs = 4000) => poll(check, timeoutMs, 25);
 
 const warnings = (logs: Record<string, unknown>[]) => logs.filter((l) => l.level === 'warn');
 
