@@ -48,7 +48,7 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
  * Copies `rawHeaders` ([name, value, …] as received) into `out`, dropping hop-by-hop fields,
  * gateway-owned fields and those the Connection header names.
  */
-export function filterRequestHeaders(rawHeaders: readonly string[], connection: Set<string> | null, out: string[], hidden: Set<string> | null = null): void {
+export function filterRequestHeaders(rawHeaders: readonly string[], connection: Set<string> | null, out: string[], hidden: ReadonlySet<string> | null = null): void {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();

@@ -43,6 +43,9 @@ async function* limitedBody(req: IncomingMessage, max: number, ctx: RequestConte
   }
 }
 
+/** Request headers not forwarded with a buffered body (undici frames what it sends). */
+const BUFFERED_BODY_HIDDEN: ReadonlySet<string> = new Set(['content-length']);
+
 type Body = IncomingMessage | AsyncGenerator<Buffer> | Buffer | null;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -87,7 +90,8 @@ export function createProxyHandler(plan: ProxyPlan): Handler {
       }
     }
     // A buffered body is re-framed by undici (Content-Length of what is sent), never the client's.
-    const hidden = buffered === null ? ctx.hiddenRequestHeaders : new Set([...(ctx.hiddenRequestHeaders ?? []), 'content-length', 'transfer-encoding']);
+    // (Transfer-Encoding is hop-by-hop: never forwarded anyway.)
+    const hidden = buffered === null ? ctx.hiddenRequestHeaders : ctx.hiddenRequestHeaders === null ? BUFFERED_BODY_HIDDEN : new Set([...ctx.hiddenRequestHeaders, 'content-length']);
     filterRequestHeaders(req.rawHeaders, connectionTokens(incoming.connection), headers, hidden);
     const xff = incoming['x-forwarded-for'];
     const xfp = incoming['x-forwarded-proto'];
