@@ -17,14 +17,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import { DURATION_PATTERN, parseDuration } from '../config/units.js';
+import { parseDuration } from '../config/units.js';
+import { Duration } from '../config/schema-helpers.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { nextConsulIndex } from './consul-index.js';
 import type { DiscoveredTarget, DiscoveryDeps, DiscoveryProvider } from './provider.js';
 import { TargetReporter } from './reporter.js';
 import { targetUrl } from './targets.js';
 
-const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description, 'x-message': 'must be a duration such as 250ms, 30s, 5m or 1h' });
 
 export const ConsulDiscoverySchema = Type.Object(
   {

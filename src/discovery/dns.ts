@@ -20,7 +20,8 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN, parseDuration } from '../config/units.js';
+import { parseDuration } from '../config/units.js';
+import { Duration } from '../config/schema-helpers.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { parseResolver } from './check-url.js';
 import { lowestPriorityGroup, nextResolveDelay, type TtlPolicy } from './dns-answer.js';
@@ -28,7 +29,6 @@ import type { DiscoveredTarget, DiscoveryDeps, DiscoveryProvider } from './provi
 import { TargetReporter } from './reporter.js';
 import { targetUrl } from './targets.js';
 
-const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description, 'x-message': 'must be a duration such as 250ms, 30s, 5m or 1h' });
 
 export const DnsDiscoverySchema = Type.Object(
   {

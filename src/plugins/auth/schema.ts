@@ -7,7 +7,7 @@
  * at its own path. Fields of the other type are refused by `validateGlobal` (validate.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN, SIZE_PATTERN } from '../../config/units.js';
+import { Duration, Size } from '../../config/schema-helpers.js';
 import { HTTP_TOKEN_PATTERN as HEADER_NAME_PATTERN } from '../../util/http-syntax.js';
 
 /** Every JWS algorithm accepted in `algorithms`; `none` is not one of them. */
@@ -41,9 +41,9 @@ export const ProviderSchema = Type.Object(
         'x-message': 'must be a string or a list of strings',
       }),
     ),
-    clockSkew: Type.Optional(Type.String({ pattern: DURATION_PATTERN, description: 'jwt: tolerance on exp and nbf. Default 30s.', 'x-message': 'must be a duration such as 250ms, 30s, 5m or 1h' })),
+    clockSkew: Type.Optional(Duration('jwt: tolerance on exp and nbf. Default 30s.')),
     requiredClaims: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true, description: 'jwt: claims every token must carry (e.g. [sub, exp]).' })),
-    maxTokenSize: Type.Optional(Type.String({ pattern: SIZE_PATTERN, description: 'jwt: longest token accepted, checked before any parsing (401 beyond). Default 8kb.', 'x-message': 'must be a size such as 512b, 64kb or 10mb' })),
+    maxTokenSize: Type.Optional(Size('jwt: longest token accepted, checked before any parsing (401 beyond). Default 8kb.')),
     rolesClaim: Type.Optional(Type.String({ minLength: 1, description: 'jwt: claim holding the roles, a dotted path such as `roles` or `realm_access.roles` (a string or a list). Default: `role`, then `roles`.' })),
     scopesClaim: Type.Optional(Type.String({ minLength: 1, description: 'jwt: claim holding the scopes, a dotted path (a space-separated string or a list). Default `scope`, then `scp`.' })),
     headers: Type.Optional(

@@ -1,6 +1,6 @@
 /** `request` config (per route): what a request body may be. */
 import { Type, type Static } from '@sinclair/typebox';
-import { SIZE_PATTERN } from '../../config/units.js';
+import { Size } from '../../config/schema-helpers.js';
 
 export const RequestSchema = Type.Object(
   {
@@ -13,11 +13,7 @@ export const RequestSchema = Type.Object(
       }),
     ),
     maxBodySize: Type.Optional(
-      Type.String({
-        pattern: SIZE_PATTERN,
-        'x-message': 'must be a size such as 512b, 64kb or 10mb',
-        description: 'Largest request body on this route (413 beyond, from Content-Length or counted while streaming). Only lowers limits.maxBodySize, never raises it. Default limits.maxBodySize.',
-      }),
+      Size('Largest request body on this route (413 beyond, from Content-Length or counted while streaming). Only lowers limits.maxBodySize, never raises it. Default limits.maxBodySize.'),
     ),
     jsonSchema: Type.Optional(
       Type.String({
